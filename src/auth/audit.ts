@@ -1,0 +1,45 @@
+import type { SessionId, UserId } from '../core/ids.js';
+import type { EventOutcome } from '../store/store.js';
+import type { AuthDeps, RequestContext } from './deps.js';
+
+/** Event types of the audit trail: one per sign-in step, factor change and session change. */
+export type EventType =
+  | 'login.password'
+  | 'login.second_factor'
+  | 'session.created'
+  | 'session.renewed'
+  | 'session.revoked'
+  | 'session.logout'
+  | 'factor.totp.enrollment_started'
+  | 'factor.totp.enrolled'
+  | 'factor.recovery_codes.regenerated'
+  | 'factor.reset'
+  | 'password.changed'
+  | 'user.created'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'setup.completed';
+
+export interface EventInput {
+  type: EventType;
+  outcome: EventOutcome;
+  userId?: UserId | null;
+  sessionId?: SessionId | null;
+  reason?: string | null;
+  detail?: Record<string, unknown> | null;
+}
+
+/** Appends one event. Details must never carry a secret: callers pass ids and outcomes only. */
+export async function recordEvent(deps: AuthDeps, input: EventInput, ctx: RequestContext | null): Promise<void> {
+  await deps.store.events.append({
+    at: deps.clock.now(),
+    type: input.type,
+    outcome: input.outcome,
+    userId: input.userId ?? null,
+    sessionId: input.sessionId ?? null,
+    ip: ctx?.ip ?? null,
+    userAgent: ctx?.userAgent ?? null,
+    reason: input.reason ?? null,
+    detail: input.detail ?? null,
+  });
+}

@@ -1,0 +1,30 @@
+import type { Config } from '../config.js';
+import type { Clock } from '../core/clock.js';
+import type { RandomBytes } from '../core/random.js';
+import type { SessionLifetimes } from '../core/session/session.js';
+import type { PasswordHasher } from '../crypto/password-hasher.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Store } from '../store/store.js';
+import type { Throttles } from './throttles.js';
+
+/** What every use case works with: the store, time, randomness and the crypto it needs. */
+export interface AuthDeps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  random: RandomBytes;
+  hasher: PasswordHasher;
+  /** Seals TOTP secrets at rest. */
+  secretBox: SecretBox;
+  /** HMAC key for recovery-code hashes. */
+  recoveryPepper: Buffer;
+  throttles: Throttles;
+}
+
+/** Where a request came from, as recorded on sessions and events. */
+export interface RequestContext {
+  ip: string;
+  userAgent: string;
+}
+
+export const lifetimesOf = (config: Config): SessionLifetimes => config.session;

@@ -1,0 +1,33 @@
+import { checkNewPassword } from '../core/factors/password-policy.js';
+import type { Session } from '../core/session/session.js';
+import type { User } from '../store/store.js';
+import { recordEvent } from './audit.js';
+import type { AuthDeps, RequestContext } from './deps.js';
+import { AppError } from './errors.js';
+import { revokeOtherSessions } from './sessions.js';
+
+/** Refuses a new password that the policy (length, blocklist, username) rejects. */
+export function assertAcceptablePassword(password: string, username: string): void {
+  const check = checkNewPassword(password, { username });
+  if (!check.ok) throw new AppError('password_rejected', check.message, { detail: { reason: check.code } });
+}
+
+/** Changing the password needs the current one; other sessions end unless the user keeps them. */
+export async function changePassword(
+  deps: AuthDeps,
+  user: User,
+  session: Session,
+  input: { currentPassword: string; newPassword: string; endOtherSessions: boolean },
+  ctx: RequestContext,
+): Promise<{ endedSessions: number }> {
+  if (session.kind !== 'full') throw new AppError('enrollment_only', 'Finish setting up your second factor first.');
+  if (!(await deps.hasher.verify(user.passwordHash, input.currentPassword))) {
+    await recordEvent(deps, { type: 'password.changed', outcome: 'failure', userId: user.id, sessionId: session.id, reason: 'wrong_current_password' }, ctx);
+    throw new AppError('invalid_credentials', 'The current password is not correct.');
+  }
+  assertAcceptablePassword(input.newPassword, user.username);
+  await deps.store.users.setPasswordHash(user.id, await deps.hasher.hash(input.newPassword), deps.clock.now());
+  await recordEvent(deps, { type: 'password.changed', outcome: 'success', userId: user.id, sessionId: session.id }, ctx);
+  const endedSessions = input.endOtherSessions ? await revokeOtherSessions(deps, user, session, 'password_changed', ctx) : 0;
+  return { endedSessions };
+}

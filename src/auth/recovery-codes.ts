@@ -1,0 +1,24 @@
+import { generateRecoveryCodes, hashRecoveryCode, normalizeRecoveryCode } from '../core/factors/recovery-codes.js';
+import type { Session } from '../core/session/session.js';
+import type { User } from '../store/store.js';
+import { recordEvent } from './audit.js';
+import type { AuthDeps, RequestContext } from './deps.js';
+import { AppError } from './errors.js';
+
+/** Fresh codes: the plain ones go to the user once, only their keyed hashes are kept. */
+export function newRecoveryCodes(deps: AuthDeps): { plain: string[]; hashes: string[] } {
+  const plain = generateRecoveryCodes(deps.random);
+  return { plain, hashes: plain.map((code) => hashRecoveryCode(normalizeRecoveryCode(code)!, deps.recoveryPepper)) };
+}
+
+/** Replaces the whole set; the old codes stop working at once. Needs a two-factor session. */
+export async function regenerateRecoveryCodes(deps: AuthDeps, user: User, session: Session, ctx: RequestContext): Promise<string[]> {
+  if (session.aal < 2) throw new AppError('forbidden', 'Regenerating recovery codes needs a session signed in with two factors.');
+  if (!(await deps.store.factors.findConfirmedTotp(user.id))) {
+    throw new AppError('conflict', 'Set up an authenticator app before generating recovery codes.');
+  }
+  const codes = newRecoveryCodes(deps);
+  await deps.store.factors.replaceRecoveryCodes(user.id, codes.hashes, deps.clock.now());
+  await recordEvent(deps, { type: 'factor.recovery_codes.regenerated', outcome: 'success', userId: user.id, sessionId: session.id }, ctx);
+  return codes.plain;
+}

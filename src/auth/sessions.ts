@@ -1,0 +1,89 @@
+import { hashToken, looksLikeSecretToken, newSecretToken, newSessionId, type SessionId } from '../core/ids.js';
+import { sessionStatus, startSession, touch, type FactorUse, type Session, type SessionKind } from '../core/session/session.js';
+import type { User } from '../store/store.js';
+import { recordEvent } from './audit.js';
+import { lifetimesOf, type AuthDeps, type RequestContext } from './deps.js';
+import { AppError } from './errors.js';
+
+export interface IssuedSession {
+  session: Session;
+  /** The bearer secret: handed to the client once, stored only as its SHA-256. */
+  token: string;
+}
+
+/** Every (re)authentication gets a brand-new session and token (OWASP: renew the id on privilege change). */
+export async function issueSession(
+  deps: AuthDeps,
+  user: User,
+  kind: SessionKind,
+  amr: FactorUse[],
+  ctx: RequestContext,
+): Promise<IssuedSession> {
+  const token = newSecretToken(deps.random);
+  const session = startSession(
+    { id: newSessionId(deps.random), userId: user.id, kind, amr, now: deps.clock.now(), ip: ctx.ip, userAgent: ctx.userAgent },
+    lifetimesOf(deps.config),
+  );
+  await deps.store.sessions.create(session, hashToken(token));
+  await recordEvent(
+    deps,
+    { type: 'session.created', outcome: 'success', userId: user.id, sessionId: session.id, detail: { kind, aal: session.aal, amr: amr.map((u) => u.method) } },
+    ctx,
+  );
+  return { session, token };
+}
+
+export type Authentication =
+  | { kind: 'authenticated'; session: Session; user: User }
+  | { kind: 'unauthenticated'; reason: 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired' | 'user_disabled' };
+
+/** Resolves a bearer token to its live session, sliding the idle expiry (throttled write). */
+export async function authenticate(deps: AuthDeps, token: string | undefined): Promise<Authentication> {
+  if (!token) return { kind: 'unauthenticated', reason: 'missing' };
+  if (!looksLikeSecretToken(token)) return { kind: 'unauthenticated', reason: 'malformed' };
+  const session = await deps.store.sessions.findByTokenHash(hashToken(token));
+  if (!session) return { kind: 'unauthenticated', reason: 'unknown' };
+  const now = deps.clock.now();
+  const status = sessionStatus(session, now);
+  if (status.kind === 'revoked') return { kind: 'unauthenticated', reason: 'revoked' };
+  if (status.kind === 'expired') return { kind: 'unauthenticated', reason: 'expired' };
+  const user = await deps.store.users.findById(session.userId);
+  if (!user || user.disabled) return { kind: 'unauthenticated', reason: 'user_disabled' };
+  const touched = touch(session, now, lifetimesOf(deps.config));
+  if (touched) {
+    await deps.store.sessions.touch(session.id, touched.lastSeenAt, touched.idleExpiresAt);
+    Object.assign(session, touched);
+  }
+  return { kind: 'authenticated', session, user };
+}
+
+export async function listSessions(deps: AuthDeps, user: User): Promise<Session[]> {
+  return deps.store.sessions.listActive(deps.clock.now(), { userId: user.id });
+}
+
+/** A user may revoke only their own sessions; someone else's id answers not_found, like an unknown one. */
+export async function revokeOwnSession(deps: AuthDeps, user: User, current: Session, id: SessionId, ctx: RequestContext): Promise<void> {
+  const target = await deps.store.sessions.findById(id);
+  if (!target || target.userId !== user.id) throw new AppError('not_found', 'No such session.');
+  await revokeSession(deps, target, id === current.id ? 'logout' : 'revoked_by_user', ctx);
+}
+
+export async function revokeSession(deps: AuthDeps, session: Session, reason: string, ctx: RequestContext | null): Promise<boolean> {
+  const revoked = await deps.store.sessions.revoke(session.id, deps.clock.now(), reason);
+  if (revoked) {
+    await recordEvent(
+      deps,
+      { type: reason === 'logout' ? 'session.logout' : 'session.revoked', outcome: 'success', userId: session.userId, sessionId: session.id, reason },
+      ctx,
+    );
+  }
+  return revoked;
+}
+
+export async function revokeOtherSessions(deps: AuthDeps, user: User, keep: Session | null, reason: string, ctx: RequestContext | null): Promise<number> {
+  const count = await deps.store.sessions.revokeAllForUser(user.id, deps.clock.now(), reason, keep?.id);
+  if (count > 0) {
+    await recordEvent(deps, { type: 'session.revoked', outcome: 'success', userId: user.id, sessionId: keep?.id ?? null, reason, detail: { count } }, ctx);
+  }
+  return count;
+}

@@ -1,0 +1,128 @@
+import { hashToken, looksLikeSecretToken, newRecordId, newSecretToken } from '../core/ids.js';
+import { normalizeUsername } from '../core/identity/username.js';
+import { afterPassword, type SecondFactorMethod } from '../core/policy/second-factor-policy.js';
+import type { FactorUse } from '../core/session/session.js';
+import type { PendingLogin, User } from '../store/store.js';
+import { recordEvent } from './audit.js';
+import type { AuthDeps, RequestContext } from './deps.js';
+import { AppError } from './errors.js';
+import { verifySecondFactor } from './second-factor.js';
+import { issueSession, type IssuedSession } from './sessions.js';
+
+export type PasswordStepResult =
+  | { state: 'authenticated'; issued: IssuedSession }
+  | { state: 'enrollment_required'; issued: IssuedSession }
+  | { state: 'second_factor_required'; methods: SecondFactorMethod[]; pendingToken: string; pending: PendingLogin };
+
+const INVALID = 'Invalid username or password.';
+
+/**
+ * Step one: the password. Unknown users, disabled users and wrong passwords get the same answer
+ * after the same argon2 work (no user enumeration).
+ */
+export async function signInWithPassword(
+  deps: AuthDeps,
+  input: { username: string; password: string },
+  ctx: RequestContext,
+): Promise<PasswordStepResult> {
+  const username = normalizeUsername(input.username) ?? input.username.slice(0, 64).toLowerCase();
+  await deps.throttles.assertPasswordAllowed(username, ctx.ip);
+
+  const user = normalizeUsername(input.username) === null ? undefined : await deps.store.users.findByUsername(username);
+  const passwordOk = user ? await deps.hasher.verify(user.passwordHash, input.password) : await deps.hasher.verifyDummy(input.password);
+  if (!user || !passwordOk || user.disabled) {
+    await deps.throttles.passwordFailed(username, ctx.ip);
+    const reason = !user ? 'unknown_user' : !passwordOk ? 'wrong_password' : 'user_disabled';
+    await recordEvent(deps, { type: 'login.password', outcome: 'failure', userId: user?.id ?? null, reason }, ctx);
+    throw new AppError('invalid_credentials', INVALID);
+  }
+  await deps.throttles.passwordSucceeded(username, ctx.ip);
+
+  const now = deps.clock.now();
+  const password: FactorUse = { method: 'pwd', at: now };
+  const totp = await deps.store.factors.findConfirmedTotp(user.id);
+  const recoveryCodesLeft = totp ? await deps.store.factors.countRecoveryCodesLeft(user.id) : 0;
+  const outcome = afterPassword({ totp: totp !== undefined, recoveryCodesLeft }, { requireSecondFactor: deps.config.login.requireSecondFactor });
+  await recordEvent(deps, { type: 'login.password', outcome: 'success', userId: user.id, detail: { next: outcome.state } }, ctx);
+
+  switch (outcome.state) {
+    case 'authenticated':
+      return { state: 'authenticated', issued: await issueSession(deps, user, 'full', [password], ctx) };
+    case 'enrollment_required':
+      return { state: 'enrollment_required', issued: await issueSession(deps, user, 'enrollment', [password], ctx) };
+    case 'second_factor_required': {
+      const pendingToken = newSecretToken(deps.random);
+      const pending: PendingLogin = {
+        id: newRecordId('pnd', deps.random),
+        userId: user.id,
+        createdAt: now,
+        expiresAt: now + deps.config.login.pendingLifetimeMs,
+        attempts: 0,
+        consumedAt: null,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+      };
+      await deps.store.pendingLogins.create(pending, hashToken(pendingToken));
+      return { state: 'second_factor_required', methods: outcome.methods, pendingToken, pending };
+    }
+  }
+}
+
+/**
+ * Step two: a code for a pending sign-in. At most `max_code_attempts` tries per pending sign-in,
+ * and at most `max_consecutive_factor_failures` for the account (NIST 800-63B §5.2.2), after
+ * which the factor is locked until an administrator resets it.
+ */
+export async function completeSecondFactor(
+  deps: AuthDeps,
+  input: { pendingToken: string | undefined; method: SecondFactorMethod; code: string },
+  ctx: RequestContext,
+): Promise<IssuedSession> {
+  const { pending, user } = await livePendingLogin(deps, input.pendingToken);
+  await deps.throttles.assertCodeAllowed(ctx.ip);
+  const { maxCodeAttempts, maxConsecutiveFactorFailures } = deps.config.login;
+  if (user.factorFailures >= maxConsecutiveFactorFailures) {
+    throw new AppError('factor_locked', 'Too many failed codes for this account. An administrator must reset its second factor.');
+  }
+  const attempts = await deps.store.pendingLogins.addAttempt(pending.id);
+  if (attempts > maxCodeAttempts) throw tooManyAttempts();
+
+  const check = await verifySecondFactor(deps, user, input.method, input.code);
+  if (!check.ok) {
+    await deps.throttles.codeFailed(ctx.ip);
+    const failures = await deps.store.users.addFactorFailure(user.id);
+    await recordEvent(deps, { type: 'login.second_factor', outcome: 'failure', userId: user.id, reason: check.reason, detail: { method: input.method } }, ctx);
+    if (check.reason === 'not_enrolled') throw new AppError('method_not_available', 'That method is not set up for this account.');
+    if (failures >= maxConsecutiveFactorFailures) {
+      throw new AppError('factor_locked', 'Too many failed codes for this account. An administrator must reset its second factor.');
+    }
+    if (attempts >= maxCodeAttempts) throw tooManyAttempts();
+    if (check.reason === 'replayed') {
+      throw new AppError('code_replayed', 'That code was already used. Wait for the next code.', { detail: { attempts_left: maxCodeAttempts - attempts } });
+    }
+    throw new AppError('invalid_code', 'That code is not valid.', { detail: { attempts_left: maxCodeAttempts - attempts } });
+  }
+
+  if (!(await deps.store.pendingLogins.consume(pending.id, deps.clock.now()))) throw pendingInvalid();
+  await deps.store.users.resetFactorFailures(user.id);
+  await recordEvent(deps, { type: 'login.second_factor', outcome: 'success', userId: user.id, detail: { method: input.method } }, ctx);
+  const amr: FactorUse[] = [
+    { method: 'pwd', at: pending.createdAt },
+    { method: check.method, at: deps.clock.now() },
+  ];
+  return issueSession(deps, user, 'full', amr, ctx);
+}
+
+/** The pending sign-in behind a cookie, if it is unexpired, unused and its user still active. */
+export async function livePendingLogin(deps: AuthDeps, token: string | undefined): Promise<{ pending: PendingLogin; user: User }> {
+  if (!token || !looksLikeSecretToken(token)) throw pendingInvalid();
+  const pending = await deps.store.pendingLogins.findByTokenHash(hashToken(token));
+  if (!pending || pending.consumedAt !== null || deps.clock.now() >= pending.expiresAt) throw pendingInvalid();
+  if (pending.attempts >= deps.config.login.maxCodeAttempts) throw tooManyAttempts();
+  const user = await deps.store.users.findById(pending.userId);
+  if (!user || user.disabled) throw pendingInvalid();
+  return { pending, user };
+}
+
+const pendingInvalid = () => new AppError('pending_login_invalid', 'This sign-in has expired or was already used. Please sign in again.');
+const tooManyAttempts = () => new AppError('too_many_attempts', 'Too many wrong codes for this sign-in. Please sign in again.');

@@ -1,0 +1,60 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+
+/**
+ * Cookie names carry the __Host- prefix: the browser then only accepts them Secure, from this
+ * exact host, with Path=/ and no Domain, so a sibling subdomain cannot plant or overwrite them.
+ * In plain-http localhost development the prefix and Secure flag are dropped (browsers refuse them over http).
+ */
+export interface CookieNames {
+  session: string;
+  pending: string;
+  csrf: string;
+}
+
+export function cookieNames(config: Config): CookieNames {
+  const prefix = config.insecureCookies ? '' : '__Host-';
+  return { session: `${prefix}twofold_session`, pending: `${prefix}twofold_pending`, csrf: `${prefix}twofold_csrf` };
+}
+
+export class Cookies {
+  readonly names: CookieNames;
+  constructor(private readonly config: Config) {
+    this.names = cookieNames(config);
+  }
+
+  private base(httpOnly: boolean, expiresAt: number, now: number) {
+    return {
+      path: '/',
+      httpOnly,
+      secure: !this.config.insecureCookies,
+      sameSite: 'lax' as const,
+      maxAge: Math.max(0, Math.floor((expiresAt - now) / 1000)),
+    };
+  }
+
+  setSession(reply: FastifyReply, token: string, expiresAt: number, now: number): void {
+    reply.setCookie(this.names.session, token, this.base(true, expiresAt, now));
+    reply.clearCookie(this.names.pending, { path: '/' });
+  }
+  setPending(reply: FastifyReply, token: string, expiresAt: number, now: number): void {
+    reply.setCookie(this.names.pending, token, this.base(true, expiresAt, now));
+  }
+  /** The double-submit CSRF token: readable by the page's own script, which echoes it in X-CSRF-Token. */
+  setCsrf(reply: FastifyReply, token: string, expiresAt: number, now: number): void {
+    reply.setCookie(this.names.csrf, token, this.base(false, expiresAt, now));
+  }
+  clearAll(reply: FastifyReply): void {
+    for (const name of Object.values(this.names)) reply.clearCookie(name, { path: '/' });
+  }
+
+  sessionToken(request: FastifyRequest): string | undefined {
+    return request.cookies[this.names.session];
+  }
+  pendingToken(request: FastifyRequest): string | undefined {
+    return request.cookies[this.names.pending];
+  }
+  csrfToken(request: FastifyRequest): string | undefined {
+    return request.cookies[this.names.csrf];
+  }
+}

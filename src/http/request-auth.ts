@@ -1,0 +1,57 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthDeps, RequestContext } from '../auth/deps.js';
+import { AppError } from '../auth/errors.js';
+import { authenticate } from '../auth/sessions.js';
+import type { Session } from '../core/session/session.js';
+import type { User } from '../store/store.js';
+import type { Cookies } from './cookies.js';
+
+export interface Authenticated {
+  session: Session;
+  user: User;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth?: Authenticated;
+  }
+}
+
+export const requestContext = (request: FastifyRequest): RequestContext => ({
+  ip: request.ip,
+  userAgent: (request.headers['user-agent'] ?? '').slice(0, 512),
+});
+
+/** The session secret from `Authorization: Bearer` first, else from the session cookie. */
+export function presentedToken(request: FastifyRequest, cookies: Cookies): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
+  return cookies.sessionToken(request);
+}
+
+export interface SessionRequirement {
+  /** Restricted sessions (password only, second factor still to enroll) are accepted. */
+  allowEnrollment?: boolean;
+  admin?: boolean;
+}
+
+/** A preHandler that lets the request through only with a live session meeting the requirement. */
+export function requireSession(deps: AuthDeps, cookies: Cookies, requirement: SessionRequirement = {}) {
+  return async function sessionGate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const result = await authenticate(deps, presentedToken(request, cookies));
+    if (result.kind !== 'authenticated') {
+      throw new AppError('unauthenticated', 'Sign in first: no valid session.', { detail: { reason: result.reason } });
+    }
+    if (result.session.kind === 'enrollment' && !requirement.allowEnrollment) {
+      throw new AppError('enrollment_only', 'Finish setting up your second factor first.', { detail: { next: '/api/v1/factors/totp' } });
+    }
+    if (requirement.admin && !result.user.isAdmin) throw new AppError('forbidden', 'Administrators only.');
+    request.auth = { session: result.session, user: result.user };
+  };
+}
+
+/** The authenticated identity inside a handler behind requireSession. */
+export function authOf(request: FastifyRequest): Authenticated {
+  if (!request.auth) throw new AppError('unauthenticated', 'Sign in first: no valid session.');
+  return request.auth;
+}

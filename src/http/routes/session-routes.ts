@@ -1,0 +1,89 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { listSessions, revokeOtherSessions, revokeOwnSession } from '../../auth/sessions.js';
+import type { SessionId } from '../../core/ids.js';
+import type { HttpContext } from '../http-context.js';
+import { authOf, requestContext, requireSession } from '../request-auth.js';
+import { errors, SessionListItemSchema, SessionSchema, sessionView, toIso } from '../schemas.js';
+import { describeUserAgent } from '../user-agent.js';
+
+export const sessionRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
+  async function routes(app) {
+    app.get(
+      '/api/v1/session',
+      {
+        preHandler: requireSession(ctx.deps, ctx.cookies, { allowEnrollment: true }),
+        schema: { tags: ['sessions'], summary: 'The current session', response: { 200: SessionSchema, ...errors } },
+      },
+      async (request) => {
+        const { session, user } = authOf(request);
+        return sessionView(session, user);
+      },
+    );
+
+    app.get(
+      '/api/v1/sessions',
+      {
+        preHandler: requireSession(ctx.deps, ctx.cookies),
+        schema: {
+          tags: ['sessions'],
+          summary: 'My live sessions, this one marked current',
+          response: { 200: Type.Object({ sessions: Type.Array(SessionListItemSchema) }), ...errors },
+        },
+      },
+      async (request) => {
+        const { session: current, user } = authOf(request);
+        const sessions = await listSessions(ctx.deps, user);
+        return {
+          sessions: sessions.map((s) => ({
+            id: s.id,
+            current: s.id === current.id,
+            kind: s.kind,
+            aal: s.aal,
+            ip: s.ip,
+            user_agent: s.userAgent,
+            ...describeUserAgent(s.userAgent),
+            created_at: toIso(s.createdAt),
+            last_seen_at: toIso(s.lastSeenAt),
+            expires_at: toIso(s.expiresAt),
+            idle_expires_at: toIso(s.idleExpiresAt),
+          })),
+        };
+      },
+    );
+
+    app.delete(
+      '/api/v1/sessions/:id',
+      {
+        preHandler: requireSession(ctx.deps, ctx.cookies),
+        schema: {
+          tags: ['sessions'],
+          summary: 'Revoke one of my sessions',
+          params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+          response: { 204: Type.Null(), ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { session, user } = authOf(request);
+        await revokeOwnSession(ctx.deps, user, session, request.params.id as SessionId, requestContext(request));
+        if (request.params.id === session.id) ctx.cookies.clearAll(reply);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.delete(
+      '/api/v1/sessions',
+      {
+        preHandler: requireSession(ctx.deps, ctx.cookies),
+        schema: {
+          tags: ['sessions'],
+          summary: 'Sign out everywhere else: revoke all my sessions but this one',
+          response: { 200: Type.Object({ revoked: Type.Integer() }), ...errors },
+        },
+      },
+      async (request) => {
+        const { session, user } = authOf(request);
+        return { revoked: await revokeOtherSessions(ctx.deps, user, session, 'revoked_by_user', requestContext(request)) };
+      },
+    );
+  };

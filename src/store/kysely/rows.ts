@@ -1,0 +1,107 @@
+import type { Selectable } from 'kysely';
+import type { SessionId, UserId } from '../../core/ids.js';
+import type { Aal, FactorUse, Session, SessionKind } from '../../core/session/session.js';
+import type { TotpAlgorithm } from '../../core/factors/totp.js';
+import type { EventsTable, PendingLoginsTable, SessionsTable, TotpFactorsTable, UsersTable } from '../schema.js';
+import type { AuditEvent, EventOutcome, PendingLogin, TotpFactor, User } from '../store.js';
+
+/** Row <-> domain mapping. Number() because PostgreSQL returns bigint columns as strings. */
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export const toUser = (r: Selectable<UsersTable>): User => ({
+  id: r.id as UserId,
+  username: r.username,
+  displayName: r.display_name,
+  email: r.email,
+  passwordHash: r.password_hash,
+  isAdmin: num(r.is_admin) === 1,
+  disabled: num(r.disabled) === 1,
+  factorFailures: num(r.factor_failures),
+  createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at),
+});
+
+export const fromUser = (u: User): UsersTable => ({
+  id: u.id,
+  username: u.username,
+  display_name: u.displayName,
+  email: u.email,
+  password_hash: u.passwordHash,
+  is_admin: u.isAdmin ? 1 : 0,
+  disabled: u.disabled ? 1 : 0,
+  factor_failures: u.factorFailures,
+  created_at: u.createdAt,
+  updated_at: u.updatedAt,
+});
+
+export const toTotp = (r: Selectable<TotpFactorsTable>): TotpFactor => ({
+  id: r.id,
+  userId: r.user_id as UserId,
+  secretSealed: r.secret_sealed,
+  algorithm: r.algorithm as TotpAlgorithm,
+  digits: num(r.digits),
+  period: num(r.period),
+  confirmedAt: numOrNull(r.confirmed_at),
+  lastUsedStep: numOrNull(r.last_used_step),
+  createdAt: num(r.created_at),
+});
+
+export const toSession = (r: Selectable<SessionsTable>): Session => ({
+  id: r.id as SessionId,
+  userId: r.user_id as UserId,
+  kind: r.kind as SessionKind,
+  aal: num(r.aal) as Aal,
+  amr: JSON.parse(r.amr) as FactorUse[],
+  authTime: num(r.auth_time),
+  createdAt: num(r.created_at),
+  lastSeenAt: num(r.last_seen_at),
+  idleExpiresAt: num(r.idle_expires_at),
+  expiresAt: num(r.expires_at),
+  ip: r.ip,
+  userAgent: r.user_agent,
+  revokedAt: numOrNull(r.revoked_at),
+  revokedReason: r.revoked_reason,
+});
+
+export const fromSession = (s: Session, tokenHash: string): SessionsTable => ({
+  id: s.id,
+  token_hash: tokenHash,
+  user_id: s.userId,
+  kind: s.kind,
+  aal: s.aal,
+  amr: JSON.stringify(s.amr),
+  auth_time: s.authTime,
+  created_at: s.createdAt,
+  last_seen_at: s.lastSeenAt,
+  idle_expires_at: s.idleExpiresAt,
+  expires_at: s.expiresAt,
+  ip: s.ip,
+  user_agent: s.userAgent,
+  revoked_at: s.revokedAt,
+  revoked_reason: s.revokedReason,
+});
+
+export const toPendingLogin = (r: Selectable<PendingLoginsTable>): PendingLogin => ({
+  id: r.id,
+  userId: r.user_id as UserId,
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at),
+  attempts: num(r.attempts),
+  consumedAt: numOrNull(r.consumed_at),
+  ip: r.ip,
+  userAgent: r.user_agent,
+});
+
+export const toEvent = (r: Selectable<EventsTable>): AuditEvent => ({
+  id: num(r.id),
+  at: num(r.at),
+  type: r.type,
+  outcome: r.outcome as EventOutcome,
+  userId: r.user_id as UserId | null,
+  sessionId: r.session_id as SessionId | null,
+  ip: r.ip,
+  userAgent: r.user_agent,
+  reason: r.reason,
+  detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
+});

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { OWASP_ARGON2ID, createArgon2Hasher } from '../../src/crypto/password-hasher.js';
+
+const hasher = createArgon2Hasher();
+
+describe('createArgon2Hasher', () => {
+  it('round-trips a password', async () => {
+    const stored = await hasher.hash('correct horse battery staple');
+    expect(await hasher.verify(stored, 'correct horse battery staple')).toBe(true);
+  });
+
+  it('refuses a wrong password', async () => {
+    const stored = await hasher.hash('correct horse battery staple');
+    expect(await hasher.verify(stored, 'correct horse battery stapler')).toBe(false);
+  });
+
+  it.each(['', 'plaintext', '$argon2id$v=19$m=19456,t=2,p=1$abc', '$2b$10$abcdefghijklmnopqrstuv'])(
+    'returns false for the malformed stored hash %j',
+    async (stored) => {
+      expect(await hasher.verify(stored, 'anything')).toBe(false);
+    },
+  );
+
+  it('uses Argon2id with the OWASP parameters', async () => {
+    expect(OWASP_ARGON2ID).toEqual({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    const stored = await hasher.hash('pw');
+    expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+  });
+
+  it('salts each hash', async () => {
+    expect(await hasher.hash('same')).not.toBe(await hasher.hash('same'));
+  });
+
+  it('normalises to NFKC, as the password policy does', async () => {
+    const stored = await hasher.hash('cafe\u0301-password');
+    expect(await hasher.verify(stored, 'caf\u00e9-password')).toBe(true);
+  });
+
+  it('honours custom parameters', async () => {
+    const cheap = createArgon2Hasher({ memoryCost: 8192, timeCost: 1, parallelism: 1 });
+    const stored = await cheap.hash('pw');
+    expect(stored).toMatch(/m=8192,t=1,p=1/);
+    expect(await cheap.verify(stored, 'pw')).toBe(true);
+  });
+
+  it('verifyDummy resolves false in about the time of a real verify', async () => {
+    const stored = await hasher.hash('correct horse battery staple');
+    await hasher.verify(stored, 'warm-up');
+    expect(await hasher.verifyDummy('warm-up')).toBe(false);
+
+    const average = async (run: () => Promise<unknown>) => {
+      const start = performance.now();
+      for (let i = 0; i < 5; i++) await run();
+      return (performance.now() - start) / 5;
+    };
+    const real = await average(() => hasher.verify(stored, 'guess'));
+    const dummy = await average(() => hasher.verifyDummy('guess'));
+    expect(dummy).toBeLessThan(real * 3);
+    expect(real).toBeLessThan(dummy * 3);
+  });
+});
