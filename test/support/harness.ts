@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { createDeps } from '../../src/app.js';
+import type { AuthDeps } from '../../src/auth/deps.js';
+import { loadConfig } from '../../src/config.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { buildServer } from '../../src/http/server.js';
+
+export interface Harness {
+  app: FastifyInstance;
+  deps: AuthDeps;
+  clock: ManualClock;
+  dataDir: string;
+  /** http://127.0.0.1:PORT once listen() was called. */
+  baseUrl: string;
+  origin: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A real twofold: real SQLite file in a fresh temp dir, real argon2, real crypto; only the clock is
+ * manual so expiry can be tested. `listen: true` binds a loopback port for real HTTP clients.
+ */
+export async function startHarness(options: { overrides?: Record<string, unknown>; listen?: boolean; realClock?: boolean } = {}): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'twofold-test-'));
+  // A listening harness gets its port first, so public_url (the origin CSRF checks accept) is the real one.
+  const port = options.listen ? await freePort() : 8080;
+  const config = loadConfig({
+    env: {},
+    cwd: dataDir,
+    overrides: { data_dir: dataDir, public_url: `http://127.0.0.1:${port}`, log_level: 'silent', ...options.overrides },
+  });
+  const clock = new ManualClock(Date.now());
+  const deps = await createDeps(config, options.realClock ? {} : { clock });
+  const app = await buildServer(deps, { logger: false });
+  let baseUrl = '';
+  if (options.listen) {
+    await app.listen({ host: '127.0.0.1', port });
+    baseUrl = `http://127.0.0.1:${port}`;
+  } else {
+    await app.ready();
+  }
+  return {
+    app,
+    deps,
+    clock,
+    dataDir,
+    baseUrl,
+    origin: config.publicOrigin,
+    async close() {
+      await app.close();
+      await deps.store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
