@@ -35,7 +35,7 @@ export class Cookies {
 
   setSession(reply: FastifyReply, token: string, expiresAt: number, now: number): void {
     reply.setCookie(this.names.session, token, this.base(true, expiresAt, now));
-    reply.clearCookie(this.names.pending, { path: '/' });
+    this.clear(reply, this.names.pending);
   }
   setPending(reply: FastifyReply, token: string, expiresAt: number, now: number): void {
     reply.setCookie(this.names.pending, token, this.base(true, expiresAt, now));
@@ -44,8 +44,12 @@ export class Cookies {
   setCsrf(reply: FastifyReply, token: string, expiresAt: number, now: number): void {
     reply.setCookie(this.names.csrf, token, this.base(false, expiresAt, now));
   }
+  /** A __Host- cookie is only replaced by one with the same prefix rules, so deletion repeats Secure and Path. */
+  private clear(reply: FastifyReply, name: string): void {
+    reply.clearCookie(name, { path: '/', secure: !this.config.insecureCookies, httpOnly: true, sameSite: 'lax' });
+  }
   clearAll(reply: FastifyReply): void {
-    for (const name of Object.values(this.names)) reply.clearCookie(name, { path: '/' });
+    for (const name of Object.values(this.names)) this.clear(reply, name);
   }
 
   sessionToken(request: FastifyRequest): string | undefined {
