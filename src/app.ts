@@ -1,4 +1,6 @@
+import { withSessionCache } from './auth/cached-store.js';
 import type { AuthDeps } from './auth/deps.js';
+import { SessionCache } from './auth/session-cache.js';
 import { createMemoryThrottles } from './auth/throttles.js';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -17,10 +19,12 @@ export interface DepsOverrides {
 /** Assembles the use cases' dependencies from configuration: the one place the store and keys are opened. */
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<AuthDeps> {
   const masterKey = loadOrCreateMasterKey(config.dataDir, config.encryptionKey);
-  const store = await openSqliteStore(config.sqlitePath);
+  const sqlite = await openSqliteStore(config.sqlitePath);
+  const sessionCache = new SessionCache(config.sessionCache.maxEntries, sqlite.externalVersion);
   return {
     config,
-    store,
+    store: withSessionCache(sqlite.store, sessionCache),
+    sessionCache,
     clock: overrides.clock ?? systemClock,
     random: overrides.random ?? systemRandom,
     hasher: overrides.hasher ?? createArgon2Hasher(),

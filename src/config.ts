@@ -3,13 +3,23 @@ import { resolve } from 'node:path';
 import { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { compileAccessRules, type AccessPolicy, type AccessRule } from './core/access/access-rules.js';
 import { parseDuration } from './core/duration.js';
+
+const listOf = (value: string | string[] | undefined): string[] | undefined =>
+  value === undefined ? undefined : Array.isArray(value) ? value : [value];
 
 /**
  * One schema for every setting, with its default. Sources, later ones winning:
  * defaults < twofold.yaml (or TWOFOLD_CONFIG) < TWOFOLD_<KEY> environment variables (< PORT for port).
  * A nested key's variable joins the path with '_': session.idle_timeout -> TWOFOLD_SESSION_IDLE_TIMEOUT.
  */
+const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
+const AccessPolicySchema = Type.Union(['bypass', 'one_factor', 'two_factor', 'deny'].map((p) => Type.Literal(p)), {
+  default: 'two_factor',
+  description: 'Policy for requests no rule matches',
+});
+
 const Duration = (defaultValue: string, description: string) =>
   Type.String({ default: defaultValue, description: `${description} (e.g. "90s", "30m", "12h", "7d", or seconds)` });
 
@@ -85,6 +95,53 @@ export const ConfigSchema = Type.Object(
       { default: {} },
     ),
     body_limit: Type.Integer({ default: 16_384, minimum: 1024, maximum: 1_048_576, description: 'Largest request body accepted, in bytes' }),
+    cookie_domain: Type.String({
+      default: '',
+      description:
+        'Parent domain for single sign-on across sub-domains (e.g. example.com): cookies then carry Domain and the __Secure- prefix instead of __Host-',
+    }),
+    redirect_domains: Type.Array(Type.String(), {
+      default: [],
+      description: 'Hosts the portal may send users back to ("app.example.com", "*.example.com"); default: the cookie domain and its sub-domains',
+    }),
+    access_control: Type.Object(
+      {
+        default_policy: AccessPolicySchema,
+        rules: Type.Array(
+          Type.Object(
+            {
+              domain: Type.Optional(StringOrList),
+              path: Type.Optional(StringOrList),
+              methods: Type.Optional(Type.Array(Type.String())),
+              networks: Type.Optional(Type.Array(Type.String())),
+              subjects: Type.Optional(Type.Array(Type.String())),
+              policy: Type.Union(['bypass', 'one_factor', 'two_factor', 'deny'].map((p) => Type.Literal(p))),
+              max_auth_age: Type.Optional(Type.String()),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [] },
+        ),
+      },
+      { default: {}, description: 'Rules for forward-auth and the built-in proxy: first match wins' },
+    ),
+    upstream: Type.String({
+      default: '',
+      description: 'Built-in reverse proxy: the app to protect (e.g. http://127.0.0.1:3000); empty = no proxy',
+    }),
+    identity_headers: Type.Object(
+      {
+        jwt: Type.Boolean({ default: false, description: 'Also send a short-lived signed JWT (Remote-JWT) verifiable at /.well-known/jwks.json' }),
+        jwt_lifetime: Duration('60s', 'Lifetime of the Remote-JWT assertion'),
+      },
+      { default: {} },
+    ),
+    session_cache: Type.Object(
+      {
+        max_entries: Type.Integer({ default: 100_000, minimum: 0, description: 'Validated sessions kept in memory (0 disables the cache)' }),
+      },
+      { default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -110,6 +167,14 @@ export interface Config {
   rateLimit: { failuresBeforeDelay: number; maxDelayMs: number; ipFailuresPerHour: number };
   setup: { linkLifetimeMs: number };
   bodyLimit: number;
+  cookieDomain: string | null;
+  /** Hosts return addresses may point to. */
+  redirectDomains: string[];
+  accessRules: AccessRule[];
+  defaultPolicy: AccessPolicy;
+  upstream: URL | null;
+  identityHeaders: { jwt: boolean; jwtLifetimeMs: number };
+  sessionCache: { maxEntries: number };
 }
 
 export class ConfigError extends Error {
@@ -279,7 +344,43 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
     },
     setup: { linkLifetimeMs: duration('setup.link_lifetime', raw.setup.link_lifetime, 60_000) },
     bodyLimit: raw.body_limit,
+    cookieDomain: raw.cookie_domain ? raw.cookie_domain.replace(/^\./, '').toLowerCase() : null,
+    redirectDomains: raw.redirect_domains.length
+      ? raw.redirect_domains
+      : raw.cookie_domain
+        ? [raw.cookie_domain.replace(/^\./, ''), `*.${raw.cookie_domain.replace(/^\./, '')}`]
+        : [],
+    accessRules: raw.access_control.rules.map((rule, i) => ({
+      domains: listOf(rule.domain),
+      paths: listOf(rule.path),
+      methods: rule.methods,
+      networks: rule.networks,
+      subjects: rule.subjects,
+      policy: rule.policy as AccessPolicy,
+      maxAuthAgeMs: rule.max_auth_age === undefined ? undefined : duration(`access_control.rules[${i}].max_auth_age`, rule.max_auth_age),
+    })),
+    defaultPolicy: raw.access_control.default_policy as AccessPolicy,
+    upstream: null,
+    identityHeaders: { jwt: raw.identity_headers.jwt, jwtLifetimeMs: duration('identity_headers.jwt_lifetime', raw.identity_headers.jwt_lifetime) },
+    sessionCache: { maxEntries: raw.session_cache.max_entries },
   };
+  if (raw.upstream) {
+    try {
+      config.upstream = new URL(raw.upstream);
+      if (!['http:', 'https:'].includes(config.upstream.protocol)) problems.push('upstream: must be an http(s) URL');
+    } catch {
+      problems.push(`upstream: "${raw.upstream}" is not a URL`);
+    }
+  }
+  if (config.cookieDomain && publicUrl && !(publicUrl.hostname === config.cookieDomain || publicUrl.hostname.endsWith(`.${config.cookieDomain}`))) {
+    problems.push(`cookie_domain: public_url's host ${publicUrl.hostname} is not within ${config.cookieDomain}`);
+  }
+  if (config.cookieDomain && config.insecureCookies) problems.push('cookie_domain: needs an https public_url');
+  try {
+    compileAccessRules(config.accessRules, config.defaultPolicy);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

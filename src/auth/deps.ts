@@ -5,6 +5,7 @@ import type { SessionLifetimes } from '../core/session/session.js';
 import type { PasswordHasher } from '../crypto/password-hasher.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Store } from '../store/store.js';
+import type { SessionCache } from './session-cache.js';
 import type { Throttles } from './throttles.js';
 
 /** What every use case works with: the store, time, randomness and the crypto it needs. */
@@ -19,6 +20,8 @@ export interface AuthDeps {
   /** HMAC key for recovery-code hashes. */
   recoveryPepper: Buffer;
   throttles: Throttles;
+  /** Validated sessions in memory; the store given here already evicts from it on every revocation. */
+  sessionCache: SessionCache;
 }
 
 /** Where a request came from, as recorded on sessions and events. */

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 /**
  * Cookie names carry the __Host- prefix: the browser then only accepts them Secure, from this
  * exact host, with Path=/ and no Domain, so a sibling subdomain cannot plant or overwrite them.
+ * With cookie_domain set (single sign-on across sub-domains) they carry Domain and the __Secure- prefix.
  * In plain-http localhost development the prefix and Secure flag are dropped (browsers refuse them over http).
  */
 export interface CookieNames {
@@ -13,7 +14,8 @@ export interface CookieNames {
 }
 
 export function cookieNames(config: Config): CookieNames {
-  const prefix = config.insecureCookies ? '' : '__Host-';
+  // A cookie shared with sub-domains cannot be __Host- (that forbids Domain); __Secure- still forces Secure.
+  const prefix = config.insecureCookies ? '' : config.cookieDomain ? '__Secure-' : '__Host-';
   return { session: `${prefix}twofold_session`, pending: `${prefix}twofold_pending`, csrf: `${prefix}twofold_csrf` };
 }
 
@@ -29,6 +31,7 @@ export class Cookies {
       httpOnly,
       secure: !this.config.insecureCookies,
       sameSite: 'lax' as const,
+      ...(this.config.cookieDomain ? { domain: this.config.cookieDomain } : {}),
       maxAge: Math.max(0, Math.floor((expiresAt - now) / 1000)),
     };
   }
@@ -46,7 +49,13 @@ export class Cookies {
   }
   /** A __Host- cookie is only replaced by one with the same prefix rules, so deletion repeats Secure and Path. */
   private clear(reply: FastifyReply, name: string): void {
-    reply.clearCookie(name, { path: '/', secure: !this.config.insecureCookies, httpOnly: true, sameSite: 'lax' });
+    reply.clearCookie(name, {
+      path: '/',
+      secure: !this.config.insecureCookies,
+      httpOnly: true,
+      sameSite: 'lax',
+      ...(this.config.cookieDomain ? { domain: this.config.cookieDomain } : {}),
+    });
   }
   clearAll(reply: FastifyReply): void {
     for (const name of Object.values(this.names)) this.clear(reply, name);

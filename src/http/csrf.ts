@@ -21,6 +21,7 @@ const equalTokens = (a: string, b: string): boolean => {
 export function csrfGuard(cookies: Cookies, publicOrigin: string) {
   return async function checkCsrf(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     if (SAFE_METHODS.has(request.method)) return undefined;
+    if ((request.routeOptions.config as { gate?: boolean } | undefined)?.gate) return undefined;
     if (request.headers.authorization?.startsWith('Bearer ')) return undefined;
     const origin = request.headers.origin;
     if (origin !== undefined) {

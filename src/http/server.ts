@@ -11,6 +11,7 @@ import type { HttpContext } from './http-context.js';
 import { pageRoutes, renderErrorPage } from './pages/index.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { factorRoutes } from './routes/factor-routes.js';
+import { forwardAuthRoutes } from './routes/forward-auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { loginRoutes } from './routes/login-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
@@ -89,6 +90,7 @@ export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): 
   await app.register(sessionRoutes(ctx));
   await app.register(factorRoutes(ctx));
   await app.register(accountRoutes(ctx));
+  await app.register(forwardAuthRoutes(ctx));
   await app.register(pageRoutes(ctx));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

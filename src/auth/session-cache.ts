@@ -1,0 +1,100 @@
+import type { SessionId, TokenHash, UserId } from '../core/ids.js';
+import type { Session } from '../core/session/session.js';
+import type { User } from '../store/store.js';
+
+export interface CachedAuthentication {
+  session: Session;
+  user: User;
+}
+
+/**
+ * Validated sessions kept in memory, so the common validation is a hash and a map lookup, not a
+ * query. Correctness rests on eviction: every revocation, user change and factor reset in this
+ * process evicts (see cached-store.ts), and `externalVersion` (SQLite's data_version, which moves
+ * when another process commits, e.g. the CLI) drops everything when someone else wrote.
+ */
+export class SessionCache {
+  private readonly byHash = new Map<TokenHash, CachedAuthentication>();
+  private readonly hashBySession = new Map<SessionId, TokenHash>();
+  private readonly hashesByUser = new Map<UserId, Set<TokenHash>>();
+  private seenVersion: number | undefined;
+  /** Moves on every eviction, so a lookup that raced with a revocation does not cache what it read before it. */
+  private generation = 0;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly externalVersion: () => number = () => 0,
+  ) {}
+
+  get(tokenHash: TokenHash): CachedAuthentication | undefined {
+    if (this.maxEntries === 0) return undefined;
+    const version = this.externalVersion();
+    if (version !== this.seenVersion) {
+      this.clear();
+      this.seenVersion = version;
+      return undefined;
+    }
+    return this.byHash.get(tokenHash);
+  }
+
+  /** Call before reading the store; pass the value to set(). */
+  snapshot(): number {
+    return this.generation;
+  }
+
+  set(tokenHash: TokenHash, entry: CachedAuthentication, snapshot: number): void {
+    if (this.maxEntries === 0 || snapshot !== this.generation) return;
+    if (this.byHash.size >= this.maxEntries) this.evictOldest();
+    this.byHash.set(tokenHash, entry);
+    this.hashBySession.set(entry.session.id, tokenHash);
+    let hashes = this.hashesByUser.get(entry.user.id);
+    if (!hashes) this.hashesByUser.set(entry.user.id, (hashes = new Set()));
+    hashes.add(tokenHash);
+  }
+
+  evictSession(id: SessionId): void {
+    this.generation++;
+    const hash = this.hashBySession.get(id);
+    if (hash !== undefined) this.remove(hash);
+  }
+
+  evictUser(id: UserId): void {
+    this.generation++;
+    for (const hash of this.hashesByUser.get(id) ?? []) this.remove(hash);
+    this.hashesByUser.delete(id);
+  }
+
+  /** Keeps a cached session in step with a touch this process wrote. */
+  touched(id: SessionId, lastSeenAt: number, idleExpiresAt: number): void {
+    const hash = this.hashBySession.get(id);
+    const entry = hash === undefined ? undefined : this.byHash.get(hash);
+    if (entry) {
+      entry.session.lastSeenAt = lastSeenAt;
+      entry.session.idleExpiresAt = idleExpiresAt;
+    }
+  }
+
+  clear(): void {
+    this.generation++;
+    this.byHash.clear();
+    this.hashBySession.clear();
+    this.hashesByUser.clear();
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  private remove(hash: TokenHash): void {
+    const entry = this.byHash.get(hash);
+    if (!entry) return;
+    this.byHash.delete(hash);
+    this.hashBySession.delete(entry.session.id);
+    this.hashesByUser.get(entry.user.id)?.delete(hash);
+  }
+
+  private evictOldest(): void {
+    const oldest = this.byHash.keys().next();
+    if (!oldest.done) this.remove(oldest.value);
+  }
+}
