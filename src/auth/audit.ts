@@ -10,6 +10,7 @@ export type EventType =
   | 'session.renewed'
   | 'session.revoked'
   | 'session.logout'
+  | 'session.step_up'
   | 'factor.totp.enrollment_started'
   | 'factor.totp.enrolled'
   | 'factor.recovery_codes.regenerated'

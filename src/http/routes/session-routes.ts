@@ -2,9 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { listSessions, revokeOtherSessions, revokeOwnSession } from '../../auth/sessions.js';
 import type { SessionId } from '../../core/ids.js';
-import type { HttpContext } from '../http-context.js';
+import { stepUp } from '../../auth/step-up.js';
+import { setSessionCookies, type HttpContext } from '../http-context.js';
+import { SecondFactorBody } from './login-routes.js';
 import { authOf, requestContext, requireSession } from '../request-auth.js';
-import { errors, SessionListItemSchema, SessionSchema, sessionView, toIso } from '../schemas.js';
+import { errors, LoginResponseSchema, SessionListItemSchema, SessionSchema, sessionView, toIso } from '../schemas.js';
 import { describeUserAgent } from '../user-agent.js';
 
 export const sessionRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
@@ -18,6 +20,25 @@ export const sessionRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
       async (request) => {
         const { session, user } = authOf(request);
         return sessionView(session, user);
+      },
+    );
+
+    app.post(
+      '/api/v1/session/step-up',
+      {
+        preHandler: requireSession(ctx.deps, ctx.cookies),
+        schema: {
+          tags: ['sessions'],
+          summary: 'Prove a second factor again (sudo mode); the session token is replaced',
+          body: SecondFactorBody,
+          response: { 200: LoginResponseSchema, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { session, user } = authOf(request);
+        const issued = await stepUp(ctx.deps, user, session, request.body, requestContext(request));
+        setSessionCookies(ctx, reply, issued);
+        return { state: 'authenticated' as const, expires_at: toIso(issued.session.expiresAt) };
       },
     );
 

@@ -1,0 +1,47 @@
+import type { SecondFactorMethod } from '../core/policy/second-factor-policy.js';
+import type { FactorUse, Session } from '../core/session/session.js';
+import type { User } from '../store/store.js';
+import { recordEvent } from './audit.js';
+import type { AuthDeps, RequestContext } from './deps.js';
+import { AppError } from './errors.js';
+import { verifySecondFactor } from './second-factor.js';
+import { issueSession, revokeSession, type IssuedSession } from './sessions.js';
+
+/**
+ * Step-up ("sudo mode"): a signed-in user proves a second factor again. The proof is recorded with
+ * its time (what max_auth_age is judged by) in a new session with a new token, and the old one
+ * ends: a re-authentication never keeps the old secret (OWASP session management).
+ * NIST 800-63B allows re-authentication with one factor at AAL2, so the new session's lifetimes restart.
+ */
+export async function stepUp(
+  deps: AuthDeps,
+  user: User,
+  session: Session,
+  input: { method: SecondFactorMethod; code: string },
+  ctx: RequestContext,
+): Promise<IssuedSession> {
+  if (session.kind !== 'full') throw new AppError('enrollment_only', 'Finish setting up your second factor first.');
+  await deps.throttles.assertCodeAllowed(ctx.ip);
+  const { maxConsecutiveFactorFailures } = deps.config.login;
+  const lockedMessage = 'Too many failed codes for this account. An administrator must reset its second factor.';
+  const fresh = await deps.store.users.findById(user.id);
+  if (!fresh || fresh.factorFailures >= maxConsecutiveFactorFailures) throw new AppError('factor_locked', lockedMessage);
+
+  const check = await verifySecondFactor(deps, user, input.method, input.code);
+  if (!check.ok) {
+    await deps.throttles.codeFailed(ctx.ip);
+    const failures = await deps.store.users.addFactorFailure(user.id);
+    await recordEvent(deps, { type: 'session.step_up', outcome: 'failure', userId: user.id, sessionId: session.id, reason: check.reason }, ctx);
+    if (check.reason === 'not_enrolled') throw new AppError('method_not_available', 'That method is not set up for this account.');
+    if (failures >= maxConsecutiveFactorFailures) throw new AppError('factor_locked', lockedMessage);
+    if (check.reason === 'replayed') throw new AppError('code_replayed', 'That code was already used. Wait for the next code.');
+    throw new AppError('invalid_code', 'That code is not valid.');
+  }
+  await deps.store.users.resetFactorFailures(user.id);
+  const now = deps.clock.now();
+  const amr: FactorUse[] = [...session.amr.filter((use) => use.method !== check.method), { method: check.method, at: now }];
+  const issued = await issueSession(deps, user, 'full', amr, ctx);
+  await revokeSession(deps, session, 'rotated_step_up', ctx);
+  await recordEvent(deps, { type: 'session.step_up', outcome: 'success', userId: user.id, sessionId: issued.session.id, detail: { method: input.method } }, ctx);
+  return issued;
+}
