@@ -125,10 +125,18 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, description: 'Rules for forward-auth and the built-in proxy: first match wins' },
     ),
-    upstream: Type.String({
-      default: '',
-      description: 'Built-in reverse proxy: the app to protect (e.g. http://127.0.0.1:3000); empty = no proxy',
-    }),
+    proxy: Type.Object(
+      {
+        upstream: Type.String({
+          default: '',
+          description: 'Built-in reverse proxy: the app to protect (e.g. http://127.0.0.1:3000); empty = no proxy',
+        }),
+        host: Type.String({ default: '127.0.0.1', description: 'Address the built-in proxy listens on' }),
+        port: Type.Integer({ default: 8081, minimum: 0, maximum: 65535, description: 'Port the built-in proxy listens on' }),
+        public_url: Type.String({ default: '', description: 'The URL users reach the protected app at; default http://<proxy.host>:<proxy.port>' }),
+      },
+      { default: {} },
+    ),
     identity_headers: Type.Object(
       {
         jwt: Type.Boolean({ default: false, description: 'Also send a short-lived signed JWT (Remote-JWT) verifiable at /.well-known/jwks.json' }),
@@ -172,7 +180,8 @@ export interface Config {
   redirectDomains: string[];
   accessRules: AccessRule[];
   defaultPolicy: AccessPolicy;
-  upstream: URL | null;
+  /** The built-in reverse proxy, when an upstream is configured. */
+  proxy: { upstream: URL; host: string; port: number; publicUrl: URL } | null;
   identityHeaders: { jwt: boolean; jwtLifetimeMs: number };
   sessionCache: { maxEntries: number };
 }
@@ -360,16 +369,21 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
       maxAuthAgeMs: rule.max_auth_age === undefined ? undefined : duration(`access_control.rules[${i}].max_auth_age`, rule.max_auth_age),
     })),
     defaultPolicy: raw.access_control.default_policy as AccessPolicy,
-    upstream: null,
+    proxy: null,
     identityHeaders: { jwt: raw.identity_headers.jwt, jwtLifetimeMs: duration('identity_headers.jwt_lifetime', raw.identity_headers.jwt_lifetime) },
     sessionCache: { maxEntries: raw.session_cache.max_entries },
   };
-  if (raw.upstream) {
+  if (raw.proxy.upstream) {
     try {
-      config.upstream = new URL(raw.upstream);
-      if (!['http:', 'https:'].includes(config.upstream.protocol)) problems.push('upstream: must be an http(s) URL');
+      const upstream = new URL(raw.proxy.upstream);
+      if (!['http:', 'https:'].includes(upstream.protocol)) problems.push('proxy.upstream: must be an http(s) URL');
+      const host = raw.proxy.host.includes(':') ? `[${raw.proxy.host}]` : raw.proxy.host;
+      const proxyPublic = new URL(raw.proxy.public_url || `http://${host}:${raw.proxy.port}`);
+      config.proxy = { upstream, host: raw.proxy.host, port: raw.proxy.port, publicUrl: proxyPublic };
+      // The protected app is somewhere users may be sent back to after signing in.
+      config.redirectDomains = [...config.redirectDomains, proxyPublic.host];
     } catch {
-      problems.push(`upstream: "${raw.upstream}" is not a URL`);
+      problems.push(`proxy: "${raw.proxy.upstream}" or "${raw.proxy.public_url}" is not a URL`);
     }
   }
   if (config.cookieDomain && publicUrl && !(publicUrl.hostname === config.cookieDomain || publicUrl.hostname.endsWith(`.${config.cookieDomain}`))) {

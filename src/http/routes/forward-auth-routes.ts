@@ -26,8 +26,8 @@ export function identityHeaders(user: User, session: Session): Record<string, st
 }
 
 /** Where the portal sends a user who must sign in or step up, with the way back. */
-export function portalUrl(ctx: HttpContext, page: '/login' | '/step-up', returnTo: string): string {
-  const url = new URL(page, ctx.deps.config.publicUrl);
+export function portalUrlFor(portal: URL, page: '/login' | '/step-up', returnTo: string): string {
+  const url = new URL(page, portal);
   url.searchParams.set('return_to', returnTo);
   return url.toString();
 }
@@ -58,7 +58,7 @@ export const forwardAuthRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
         case 'sign_in':
         case 'step_up': {
           const page = outcome.kind === 'sign_in' ? '/login' : '/step-up';
-          const location = portalUrl(ctx, page, url.toString());
+          const location = portalUrlFor(ctx.deps.config.publicUrl, page, url.toString());
           if (mode === 'forward' && (method === 'GET' || method === 'HEAD')) return reply.redirect(location, 302);
           reply.header('X-Twofold-Location', location);
           return outcome.kind === 'sign_in'
