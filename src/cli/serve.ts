@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { createDeps } from '../app.js';
 import { issueSetupLinkIfNeeded } from '../auth/setup.js';
-import { startDemoApp } from '../demo/demo-app.js';
-import { buildReverseProxy } from '../http/proxy/reverse-proxy.js';
-import { buildServer } from '../http/server.js';
 import { loadCliConfig } from './cli-config.js';
 
 interface ServeOptions {
@@ -24,6 +21,12 @@ export function registerServe(program: Command): void {
     .option('--proxy-port <port>', 'port of the built-in reverse proxy (proxy.port, default 8081)')
     .option('--demo', 'also start a tiny demo app behind the built-in proxy')
     .action(async (options: ServeOptions) => {
+      // Loaded here rather than at the top: the other commands do not pay for Fastify at start-up.
+      const [{ startDemoApp }, { buildReverseProxy }, { buildServer }] = await Promise.all([
+        import('../demo/demo-app.js'),
+        import('../http/proxy/reverse-proxy.js'),
+        import('../http/server.js'),
+      ]);
       const overrides: Record<string, unknown> = {};
       if (options.port !== undefined) overrides.port = Number(options.port);
       if (options.host !== undefined) overrides.host = options.host;
@@ -50,7 +53,10 @@ export function registerServe(program: Command): void {
       await app.listen({ host: config.host, port: config.port });
       if (config.proxy && proxy) {
         await proxy.listen({ host: config.proxy.host, port: config.proxy.port });
-        app.log.info({ upstream: config.proxy.upstream.origin, at: config.proxy.publicUrl.origin }, 'built-in proxy protecting the upstream');
+        app.log.info(
+          { upstream: config.proxy.upstream.origin, at: config.proxy.publicUrl.origin },
+          'built-in proxy protecting the upstream',
+        );
       }
       if (config.insecureCookies) {
         app.log.warn('development mode: plain http on loopback, cookies without __Host- prefix and Secure flag');
@@ -62,7 +68,12 @@ export function registerServe(program: Command): void {
         lines.push(`No users yet. Create the first administrator here (one use, expires in ${minutes} min):`, '', `  ${setupLink}`, '');
       }
       if (demo && config.proxy) {
-        lines.push(`Demo app, protected by twofold (sign in with password + second factor):`, '', `  ${config.proxy.publicUrl.toString()}`, '');
+        lines.push(
+          `Demo app, protected by twofold (sign in with password + second factor):`,
+          '',
+          `  ${config.proxy.publicUrl.toString()}`,
+          '',
+        );
       }
       if (lines.length) process.stdout.write(`\n${lines.map((l) => (l ? `  ${l}` : '')).join('\n')}\n`);
     });
