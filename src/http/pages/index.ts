@@ -1,8 +1,32 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
+import { authenticate } from '../../auth/sessions.js';
 import type { HttpContext } from '../http-context.js';
+import { accountPageRoutes } from './account-page.js';
+import { assetRoutes } from './assets.js';
+import { enrollPageRoutes } from './enroll-page.js';
+import { loginPageRoutes } from './login-page.js';
+import { seeOther } from './page-support.js';
+import { secondFactorPageRoutes } from './second-factor-page.js';
+import { setupPageRoutes } from './setup-page.js';
 
-export const pageRoutes = (_ctx: HttpContext): FastifyPluginAsync => async () => {};
+export { renderErrorPage } from './error-page.js';
 
-export function renderErrorPage(_request: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(`<!doctype html><title>Error</title><p>${message.replace(/[<>&"]/g, '')}</p>`);
-}
+/**
+ * The server-rendered pages: plain HTML forms over the same use cases as the JSON API. Each page
+ * posts to itself and answers 303 on success (Post/Redirect/Get).
+ */
+export const pageRoutes = (ctx: HttpContext): FastifyPluginAsync =>
+  async function pages(app) {
+    await app.register(assetRoutes());
+    await app.register(setupPageRoutes(ctx));
+    await app.register(loginPageRoutes(ctx));
+    await app.register(secondFactorPageRoutes(ctx));
+    await app.register(enrollPageRoutes(ctx));
+    await app.register(accountPageRoutes(ctx));
+
+    app.get('/', { schema: { hide: true } }, async (request, reply) => {
+      const auth = await authenticate(ctx.deps, ctx.cookies.sessionToken(request));
+      if (auth.kind !== 'authenticated') return seeOther(reply, '/login');
+      return seeOther(reply, auth.session.kind === 'enrollment' ? '/enroll' : '/account');
+    });
+  };
