@@ -6,8 +6,21 @@ export interface ForwardedRequest {
   method: string;
 }
 
-const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i;
+/**
+ * Which headers describe the original request. Each endpoint reads exactly one family, the one its
+ * proxy always sets: a proxy passes the client's other headers through untouched, so reading the
+ * other family too would let the client choose the URL or method the gate judges.
+ * - original: X-Original-URL + X-Original-Method (nginx auth_request → /auth/request)
+ * - forwarded: X-Forwarded-Proto/-Host/-Uri + X-Forwarded-Method (Caddy, Traefik → /auth/forward)
+ */
+export type ForwardedSource = 'original' | 'forwarded';
+
+const HOST =
+  /^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i;
 const METHOD = /^[A-Z]{1,16}$/;
+/** Control characters, space, backslash and '#' never appear in a request target a browser sends. */
+const BAD_URI_CHARS = /[\u0000-\u0020\\#\u007f]/;
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
 const header = (request: FastifyRequest, name: string): string | undefined => {
   const value = request.headers[name];
@@ -15,34 +28,63 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
 };
 
 /**
- * Reads the original URL from X-Original-URL (nginx auth_request), or from X-Forwarded-Proto/
- * -Host/-Uri (Caddy forward_auth, Traefik forwardAuth). Anything missing or malformed gives null,
- * which the gate answers with 400: an unreadable request is never allowed.
+ * The path access rules are matched against, or null when it is ambiguous. The URL parser already
+ * resolved dot segments (also %2e ones); percent-encoded unreserved characters are decoded
+ * (RFC 3986 §6.2.2.2: "/%61dmin" is "/admin", as most apps route it). A dot segment hidden behind
+ * an encoded slash ("/public/..%2Fadmin") is refused: an app that decodes before resolving dots
+ * would serve another path than the one judged.
  */
-export function forwardedRequest(request: FastifyRequest): ForwardedRequest | null {
-  const method = (header(request, 'x-original-method') ?? header(request, 'x-forwarded-method') ?? 'GET').toUpperCase();
-  if (!METHOD.test(method)) return null;
-  const original = header(request, 'x-original-url');
+export function gatePath(url: URL): string | null {
+  const path = url.pathname.replace(/%[0-9a-f]{2}/gi, (escape) => {
+    const char = String.fromCharCode(parseInt(escape.slice(1), 16));
+    return UNRESERVED.test(char) ? char : escape.toUpperCase();
+  });
+  if (/(?:^|\/)\.{1,2}(?:\/|$)/.test(path.replace(/%2F|%5C/g, '/'))) return null;
+  return path;
+}
+
+/** Builds the URL from already separated parts, each checked: no way to smuggle a path in the host. */
+function fromParts(proto: string, host: string, uri: string): URL | null {
+  if ((proto !== 'http' && proto !== 'https') || !HOST.test(host) || host.length > 260) return null;
+  if (!uri.startsWith('/') || uri.startsWith('//') || uri.length > 8192 || BAD_URI_CHARS.test(uri)) return null;
   let url: URL;
-  if (original !== undefined) {
-    if (original.length > 8192 || !/^https?:\/\//i.test(original)) return null;
-    try {
-      url = new URL(original);
-    } catch {
-      return null;
-    }
-    if (url.username || url.password) return null;
+  try {
+    url = new URL(`${proto}://${host}${uri}`);
+  } catch {
+    return null;
+  }
+  const path = gatePath(url);
+  if (path === null) return null;
+  url.pathname = path;
+  return url;
+}
+
+/** A request target ("/path?query") received directly, on the public URL of the built-in proxy; null when malformed or ambiguous. */
+export function targetUrl(publicUrl: URL, target: string): URL | null {
+  return fromParts(publicUrl.protocol.slice(0, -1), publicUrl.host, target);
+}
+
+/**
+ * Reads the original URL from X-Original-URL (nginx auth_request), or from X-Forwarded-Proto/
+ * -Host/-Uri (Caddy forward_auth, Traefik forwardAuth), as the endpoint's source says. Anything
+ * missing or malformed gives null, which the gate answers with 400: an unreadable request is never allowed.
+ */
+export function forwardedRequest(request: FastifyRequest, source: ForwardedSource): ForwardedRequest | null {
+  // nginx's auth subrequest and a proxy that forgot the method header keep the request's own method.
+  const method = (header(request, source === 'original' ? 'x-original-method' : 'x-forwarded-method') ?? request.method).toUpperCase();
+  if (!METHOD.test(method)) return null;
+  let url: URL | null;
+  if (source === 'original') {
+    const original = header(request, 'x-original-url');
+    if (original === undefined || original.length > 8192) return null;
+    // Split by hand, not by the URL parser: a Host of "app?" or "app#" or "user@app" must not move the path.
+    const parts = /^(https?):\/\/([^/]*)(\/.*)?$/is.exec(original);
+    if (!parts) return null;
+    url = fromParts(parts[1]!.toLowerCase(), parts[2]!, parts[3] ?? '/');
   } else {
     const proto = (header(request, 'x-forwarded-proto') ?? '').split(',')[0]!.trim().toLowerCase();
     const host = (header(request, 'x-forwarded-host') ?? '').split(',')[0]!.trim();
-    const uri = header(request, 'x-forwarded-uri') ?? '/';
-    if ((proto !== 'http' && proto !== 'https') || !HOST.test(host) || host.length > 260) return null;
-    if (!uri.startsWith('/') || uri.startsWith('//') || uri.length > 8192 || /[\u0000-\u0020\\]/.test(uri)) return null;
-    try {
-      url = new URL(`${proto}://${host}${uri}`);
-    } catch {
-      return null;
-    }
+    url = fromParts(proto, host, header(request, 'x-forwarded-uri') ?? '/');
   }
-  return { url, method };
+  return url === null ? null : { url, method };
 }

@@ -16,8 +16,11 @@ export interface ReturnToRules {
 
 const SUSPICIOUS = /[\\\u0000-\u0020\u007f]|%(?:2f|5c|00|0a|0d|09)/i;
 
+/** Longer return addresses are refused (and the gate does not offer them). */
+export const MAX_RETURN_TO_LENGTH = 2048;
+
 export function safeReturnTo(candidate: string | undefined, rules: ReturnToRules): URL | null {
-  if (!candidate || candidate.length > 2048 || SUSPICIOUS.test(candidate)) return null;
+  if (!candidate || candidate.length > MAX_RETURN_TO_LENGTH || SUSPICIOUS.test(candidate)) return null;
   let url: URL;
   if (candidate.startsWith('/')) {
     if (candidate.startsWith('//')) return null;

@@ -6,6 +6,7 @@ import type { AuthDeps } from '../../auth/deps.js';
 import { createGate, type GateResult } from '../../auth/gate.js';
 import { Cookies } from '../cookies.js';
 import { sendError } from '../errors.js';
+import { targetUrl } from '../forwarded-request.js';
 import { identityHeaders, portalUrlFor } from '../routes/forward-auth-routes.js';
 import { presentedToken } from '../request-auth.js';
 
@@ -17,12 +18,15 @@ declare module 'fastify' {
 
 /**
  * Request headers for the upstream: every client-sent Remote-* header is dropped (so identity
- * cannot be forged), twofold's own cookies are removed (the app never sees the session secret),
- * and the identity of an allowed session is added.
+ * cannot be forged; Remote_* too, which CGI-style apps read as the same HTTP_REMOTE_* variable),
+ * twofold's own cookies are removed, and so is an Authorization: Bearer that carried the twofold
+ * session (the app never sees the session secret); the identity of an allowed session is added.
  */
 export function upstreamHeaders(headers: IncomingHttpHeaders, request: FastifyRequest, cookieNames: string[]): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (!name.toLowerCase().startsWith('remote-')) out[name] = value;
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !/^remote[-_]/i.test(name)) out[name] = value;
+  // The gate reads a Bearer before the cookie, so an identity alongside a Bearer came from that token.
+  if (request.gate?.identity && typeof out.authorization === 'string' && out.authorization.startsWith('Bearer ')) delete out.authorization;
   if (typeof out.cookie === 'string') {
     const kept = out.cookie
       .split(';')
@@ -55,9 +59,12 @@ export async function buildReverseProxy(deps: AuthDeps, options: { logger?: bool
   await app.register(cookie);
 
   async function checkGate(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    // Rules judge the normalized path (dots resolved, "%61" read as "a"); an ambiguous one is refused, never passed on.
+    const target = targetUrl(proxy!.publicUrl, request.url);
+    if (!target) return sendError(reply, 400, 'bad_request', 'The request path is malformed or ambiguous.');
     const result = await gate.check(presentedToken(request, cookies), {
       host: request.hostname.replace(/:\d+$/, ''),
-      path: request.url.split('?')[0]!,
+      path: target.pathname,
       method: request.method,
       ip: request.ip,
     });
@@ -65,8 +72,7 @@ export async function buildReverseProxy(deps: AuthDeps, options: { logger?: bool
     const { outcome } = result;
     if (outcome.kind === 'allow') return undefined;
     if (outcome.kind === 'deny') return sendError(reply, 403, 'forbidden', 'Access to this resource is denied.');
-    const here = new URL(request.url, proxy!.publicUrl).toString();
-    const location = portalUrlFor(deps.config.publicUrl, outcome.kind === 'sign_in' ? '/login' : '/step-up', here);
+    const location = portalUrlFor(deps.config.publicUrl, outcome.kind === 'sign_in' ? '/login' : '/step-up', target.toString());
     if (request.method === 'GET' || request.method === 'HEAD') return reply.redirect(location, 302);
     return sendError(reply, 401, outcome.kind === 'sign_in' ? 'unauthenticated' : 'step_up_required', 'Sign in first.', { location });
   }

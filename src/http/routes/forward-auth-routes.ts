@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { createGate, groupsOf } from '../../auth/gate.js';
 import type { GateOutcome } from '../../core/access/gate.js';
+import { MAX_RETURN_TO_LENGTH } from '../../core/access/return-to.js';
 import type { Session } from '../../core/session/session.js';
 import type { User } from '../../store/store.js';
 import { sendError } from '../errors.js';
@@ -25,10 +26,47 @@ export function identityHeaders(user: User, session: Session): Record<string, st
   };
 }
 
-/** Where the portal sends a user who must sign in or step up, with the way back. */
+/**
+ * identityHeaders() as the forward-auth answer sends them, computed once per session rather than on
+ * every check: a cached session and its user are the same objects from one check to the next, and
+ * neither changes in place what these headers show (a touch moves only lastSeenAt and
+ * idleExpiresAt; a changed user comes back as a new object). Names are in lower case, as Fastify
+ * sends them anyway, so that reply.headers() need not lower-case a copy of each.
+ */
+const answeredIdentity = new WeakMap<Session, { user: User; headers: Record<string, string> }>();
+function replyIdentityHeaders(user: User, session: Session): Record<string, string> {
+  const known = answeredIdentity.get(session);
+  if (known?.user === user) return known.headers;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(identityHeaders(user, session))) headers[name.toLowerCase()] = value;
+  Object.freeze(headers);
+  answeredIdentity.set(session, { user, headers });
+  return headers;
+}
+
+/**
+ * The identity headers, all empty: the answer when a request is allowed without a session (a bypass
+ * rule). A proxy copying them then sets them empty: Caddy 2.6's copy_headers would otherwise write
+ * its own placeholder text ("{http.reverse_proxy.header.Remote-User}") for a header that is missing.
+ */
+export const NO_IDENTITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Remote-User': '',
+  'Remote-Email': '',
+  'Remote-Name': '',
+  'Remote-Groups': '',
+  'Remote-Session': '',
+  'Remote-AAL': '',
+  'Remote-Auth-Time': '',
+});
+
+/**
+ * Where the portal sends a user who must sign in or step up, with the way back. A way back longer
+ * than the portal accepts is left out: it would be refused anyway, and it keeps the Location and
+ * X-Twofold-Location headers within what proxies buffer for a response head (nginx: 4 KB by default).
+ */
 export function portalUrlFor(portal: URL, page: '/login' | '/step-up', returnTo: string): string {
   const url = new URL(page, portal);
-  url.searchParams.set('return_to', returnTo);
+  if (returnTo.length <= MAX_RETURN_TO_LENGTH) url.searchParams.set('return_to', returnTo);
   return url.toString();
 }
 
@@ -42,16 +80,22 @@ export const forwardAuthRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
     const gate = createGate(ctx.deps);
 
     const answer = async (mode: 'request' | 'forward', request: Parameters<typeof presentedToken>[0], reply: FastifyReply) => {
-      const original = forwardedRequest(request);
+      const original = forwardedRequest(request, mode === 'request' ? 'original' : 'forwarded');
       if (!original) {
-        return sendError(reply, 400, 'bad_forwarded_request', 'The proxy sent no readable original URL (X-Original-URL or X-Forwarded-Proto/Host/Uri).');
+        const expected = mode === 'request' ? 'X-Original-URL' : 'X-Forwarded-Proto/Host/Uri';
+        return sendError(reply, 400, 'bad_forwarded_request', `The proxy sent no readable original URL (${expected}).`);
       }
       const { url, method } = original;
-      const result = await gate.check(presentedToken(request, ctx.cookies), { host: url.hostname, path: url.pathname, method, ip: request.ip });
+      const result = await gate.check(presentedToken(request, ctx.cookies), {
+        host: url.hostname,
+        path: url.pathname,
+        method,
+        ip: request.ip,
+      });
       const outcome: GateOutcome = result.outcome;
       switch (outcome.kind) {
         case 'allow':
-          if (result.identity) reply.headers(identityHeaders(result.identity.user, result.identity.session));
+          reply.headers(result.identity ? replyIdentityHeaders(result.identity.user, result.identity.session) : NO_IDENTITY_HEADERS);
           return reply.code(200).send();
         case 'deny':
           return sendError(reply, 403, 'forbidden', 'Access to this resource is denied.');
@@ -63,7 +107,10 @@ export const forwardAuthRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
           reply.header('X-Twofold-Location', location);
           return outcome.kind === 'sign_in'
             ? sendError(reply, 401, 'unauthenticated', 'Sign in first.', { location })
-            : sendError(reply, 401, 'step_up_required', 'A fresh second factor is required.', { location, max_auth_age: outcome.maxAuthAgeMs === undefined ? null : Math.floor(outcome.maxAuthAgeMs / 1000) });
+            : sendError(reply, 401, 'step_up_required', 'A fresh second factor is required.', {
+                location,
+                max_auth_age: outcome.maxAuthAgeMs === undefined ? null : Math.floor(outcome.maxAuthAgeMs / 1000),
+              });
         }
       }
     };
