@@ -24,7 +24,9 @@ export interface Harness {
  * A real twofold: real SQLite file in a fresh temp dir, real argon2, real crypto; only the clock is
  * manual so expiry can be tested. `listen: true` binds a loopback port for real HTTP clients.
  */
-export async function startHarness(options: { overrides?: Record<string, unknown>; listen?: boolean; realClock?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { overrides?: Record<string, unknown>; listen?: boolean; realClock?: boolean } = {},
+): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'twofold-test-'));
   // A listening harness gets its port first, so public_url (the origin CSRF checks accept) is the real one.
   const port = options.listen ? await freePort() : 8080;

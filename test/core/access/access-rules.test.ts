@@ -15,7 +15,13 @@ const compiled = compileAccessRules(rules, 'two_factor');
 const admin = { username: 'root', groups: ['admins'] };
 const bob = { username: 'bob', groups: [] };
 
-const req = (over: Partial<AccessRequest>): AccessRequest => ({ host: 'app.example.com', path: '/', method: 'GET', ip: '203.0.113.9', ...over });
+const req = (over: Partial<AccessRequest>): AccessRequest => ({
+  host: 'app.example.com',
+  path: '/',
+  method: 'GET',
+  ip: '203.0.113.9',
+  ...over,
+});
 
 describe('access rules: first match wins, default otherwise', () => {
   const table: Array<[string, Partial<AccessRequest>, string, number | null, boolean?]> = [

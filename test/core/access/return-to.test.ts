@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { safeReturnTo, type ReturnToRules } from '../../../src/core/access/return-to.js';
 
-const rules: ReturnToRules = { domains: ['*.example.com', 'example.com'], allowHttp: false, portal: new URL('https://auth.example.com/login') };
+const rules: ReturnToRules = {
+  domains: ['*.example.com', 'example.com'],
+  allowHttp: false,
+  portal: new URL('https://auth.example.com/login'),
+};
 
 describe('return addresses (no open redirect)', () => {
   it.each([

@@ -172,9 +172,7 @@ describe('otpauthUri', () => {
 
   it('follows the Key Uri Format', () => {
     const uri = otpauthUri({ issuer: 'Twofold', account: 'alice', secret, params: DEFAULT_TOTP_PARAMS });
-    expect(uri).toBe(
-      `otpauth://totp/Twofold:alice?secret=${encodeBase32(secret)}&issuer=Twofold&algorithm=SHA1&digits=6&period=30`,
-    );
+    expect(uri).toBe(`otpauth://totp/Twofold:alice?secret=${encodeBase32(secret)}&issuer=Twofold&algorithm=SHA1&digits=6&period=30`);
   });
 
   it('parses back with otpauth, special characters included', () => {
