@@ -34,7 +34,7 @@ export function createGate(deps: AuthDeps): Gate {
       const auth = token === undefined ? undefined : await authenticate(deps, token);
       const identity = auth?.kind === 'authenticated' ? { session: auth.session, user: auth.user } : undefined;
       const subject = identity ? { username: identity.user.username, groups: groupsOf(identity.user) } : undefined;
-      const access = evaluateAccess(rules, { ...request, subject });
+      const access = evaluateAccess(rules, { host: request.host, path: request.path, method: request.method, ip: request.ip, subject });
       return { outcome: decideGate(access, identity?.session ?? null, deps.clock.now()), identity };
     },
   };

@@ -7,6 +7,15 @@ export interface CachedAuthentication {
   user: User;
 }
 
+/** Field by field: a User holds only strings, numbers, booleans and null. */
+function sameUser(a: User, b: User): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a) as Array<keyof User>;
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) if (a[key] !== b[key]) return false;
+  return true;
+}
+
 /**
  * Validated sessions kept in memory, so the common validation is a hash and a map lookup, not a
  * query. Correctness rests on eviction: every revocation, user change and factor reset in this
@@ -45,10 +54,15 @@ export class SessionCache {
   set(tokenHash: TokenHash, entry: CachedAuthentication, snapshot: number): void {
     if (this.maxEntries === 0 || snapshot !== this.generation) return;
     if (this.byHash.size >= this.maxEntries) this.evictOldest();
-    this.byHash.set(tokenHash, entry);
-    this.hashBySession.set(entry.session.id, tokenHash);
     let hashes = this.hashesByUser.get(entry.user.id);
     if (!hashes) this.hashesByUser.set(entry.user.id, (hashes = new Set()));
+    // A user with many sessions is held once, not once per session (about 300 bytes each): when an
+    // entry of the same user reads exactly the same, this entry points at that copy instead.
+    // Users are never mutated in place, so sharing one is invisible.
+    const sibling = hashes.size > 0 ? this.byHash.get(hashes.values().next().value!) : undefined;
+    if (sibling !== undefined && sibling.user !== entry.user && sameUser(sibling.user, entry.user)) entry.user = sibling.user;
+    this.byHash.set(tokenHash, entry);
+    this.hashBySession.set(entry.session.id, tokenHash);
     hashes.add(tokenHash);
   }
 

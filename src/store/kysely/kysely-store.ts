@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../schema.js';
+import { CompiledQuery, sql, type Compilable, type Kysely, type QueryResult, type Selectable } from 'kysely';
+import type { Database, SessionsTable, UsersTable } from '../schema.js';
 import {
   UsernameTakenError,
   type EventStore,
@@ -21,7 +21,34 @@ const isUniqueViolation = (err: unknown): boolean => {
 const changed = (result: { numUpdatedRows?: bigint; numDeletedRows?: bigint }): number =>
   Number(result.numUpdatedRows ?? result.numDeletedRows ?? 0n);
 
+/**
+ * A query built and compiled by Kysely once, at start, rather than on every call: for the lookups
+ * behind every cache miss and the touch write, building and compiling the query tree cost about as
+ * much as running it. `build` receives stand-ins for the arguments; each call runs the very same
+ * SQL with the real values in their places.
+ */
+function precompiled<Row, Args extends unknown[]>(
+  db: Kysely<Database>,
+  arity: Args['length'],
+  build: (...args: any[]) => Compilable<Row>,
+): (...args: Args) => Promise<QueryResult<Row>> {
+  const standIns = Array.from({ length: arity }, (_, i) => `\u0000precompiled-argument-${i}`);
+  const { sql: text, parameters } = build(...standIns).compile();
+  const positions = parameters.map((p) => standIns.indexOf(p as string));
+  if (positions.includes(-1) || new Set(positions).size !== arity) {
+    throw new Error(`precompiled query does not take its ${arity} arguments as parameters: ${text}`);
+  }
+  return (...args) =>
+    db.executeQuery<Row>(
+      CompiledQuery.raw(
+        text,
+        positions.map((i) => args[i]),
+      ),
+    );
+}
+
 function userStore(db: Kysely<Database>): UserStore {
+  const findById = precompiled<Selectable<UsersTable>, [string]>(db, 1, (id) => db.selectFrom('users').selectAll().where('id', '=', id));
   return {
     async create(user) {
       try {
@@ -32,7 +59,7 @@ function userStore(db: Kysely<Database>): UserStore {
       }
     },
     async findById(id) {
-      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = (await findById(id)).rows[0];
       return row && toUser(row);
     },
     async findByUsername(username) {
@@ -43,14 +70,21 @@ function userStore(db: Kysely<Database>): UserStore {
       return (await db.selectFrom('users').selectAll().orderBy('username').execute()).map(toUser);
     },
     async count() {
-      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     },
     async setPasswordHash(id, passwordHash, now) {
       await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', id).execute();
     },
     async setDisabled(id, disabled, now) {
-      await db.updateTable('users').set({ disabled: disabled ? 1 : 0, updated_at: now }).where('id', '=', id).execute();
+      await db
+        .updateTable('users')
+        .set({ disabled: disabled ? 1 : 0, updated_at: now })
+        .where('id', '=', id)
+        .execute();
     },
     async addFactorFailure(id) {
       const row = await db
@@ -173,12 +207,22 @@ async function replaceCodes(tx: Kysely<Database>, userId: string, codeHashes: st
 }
 
 function sessionStore(db: Kysely<Database>): SessionStore {
+  const findByTokenHash = precompiled<Selectable<SessionsTable>, [string]>(db, 1, (tokenHash) =>
+    db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash),
+  );
+  const touch = precompiled<never, [number, number, string]>(db, 3, (lastSeenAt, idleExpiresAt, id) =>
+    db
+      .updateTable('sessions')
+      .set({ last_seen_at: lastSeenAt, idle_expires_at: idleExpiresAt })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null),
+  );
   return {
     async create(session, tokenHash) {
       await db.insertInto('sessions').values(fromSession(session, tokenHash)).execute();
     },
     async findByTokenHash(tokenHash) {
-      const row = await db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+      const row = (await findByTokenHash(tokenHash)).rows[0];
       return row && toSession(row);
     },
     async findById(id) {
@@ -186,12 +230,7 @@ function sessionStore(db: Kysely<Database>): SessionStore {
       return row && toSession(row);
     },
     async touch(id, lastSeenAt, idleExpiresAt) {
-      await db
-        .updateTable('sessions')
-        .set({ last_seen_at: lastSeenAt, idle_expires_at: idleExpiresAt })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .execute();
+      await touch(lastSeenAt, idleExpiresAt, id);
     },
     async listActive(now, filter = {}) {
       let query = db
@@ -273,7 +312,10 @@ function setupTokenStore(db: Kysely<Database>): SetupTokenStore {
     async replace(tokenHash, now, expiresAt) {
       await db.transaction().execute(async (tx) => {
         await tx.updateTable('setup_tokens').set({ used_at: now }).where('used_at', 'is', null).execute();
-        await tx.insertInto('setup_tokens').values({ token_hash: tokenHash, created_at: now, expires_at: expiresAt, used_at: null }).execute();
+        await tx
+          .insertInto('setup_tokens')
+          .values({ token_hash: tokenHash, created_at: now, expires_at: expiresAt, used_at: null })
+          .execute();
       });
     },
     async consume(tokenHash, now) {

@@ -1,0 +1,111 @@
+/**
+ * twofold as `twofold serve` runs it (createDeps + buildServer with its pino logger, log_level
+ * warn), from the compiled dist/ (npm run build): no TypeScript loader in the measured process, so
+ * its RSS is the production one. Started by verify.ts as a child process, so the load generator and
+ * the server never share an event loop. Talks to its parent over IPC: 'ready' with the port, then
+ * 'stats' whenever asked.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+
+// BENCH_DIST compares builds (A/B): a directory holding src/ compiled, default ../dist.
+const dist = pathToFileURL(resolve(process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname)).href;
+const { createDeps } = await import(`${dist}/src/app.js`);
+const { loadConfig } = await import(`${dist}/src/config.js`);
+const { buildServer } = await import(`${dist}/src/http/server.js`);
+
+const dataDir = process.env.BENCH_DATA_DIR;
+if (!dataDir) throw new Error('BENCH_DATA_DIR is required');
+
+// Only the bench's own settings: a twofold.yaml or TWOFOLD_* variables of the shell do not leak in.
+const config = loadConfig({
+  env: {},
+  file: process.env.BENCH_CONFIG_FILE,
+  overrides: {
+    data_dir: dataDir,
+    host: '127.0.0.1',
+    port: Number(process.env.BENCH_PORT ?? 0),
+    public_url: 'http://127.0.0.1',
+    log_level: process.env.BENCH_LOG_LEVEL ?? 'warn',
+  },
+});
+const deps = await createDeps(config);
+
+// Counts the store reads behind the session cache (cache misses) and the touch writes, so the
+// parent can report how much of the load the cache absorbed. One increment each: not measurable.
+const counters = { storeLookups: 0, touches: 0 };
+const sessions = deps.store.sessions;
+const findByTokenHash = sessions.findByTokenHash;
+const touch = sessions.touch;
+sessions.findByTokenHash = (hash) => {
+  counters.storeLookups++;
+  return findByTokenHash.call(sessions, hash);
+};
+sessions.touch = (id, lastSeenAt, idleExpiresAt) => {
+  counters.touches++;
+  return touch.call(sessions, id, lastSeenAt, idleExpiresAt);
+};
+
+// Where tail latency comes from: how long the event loop was blocked, and GC pauses, since the
+// previous 'stats' message (each one starts a new window).
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+const gc = { totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.totalMs += entry.duration;
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
+
+const app = await buildServer(deps);
+await app.listen({ host: config.host, port: config.port });
+const { port } = app.server.address();
+if (process.send) process.send({ type: 'ready', port });
+else process.stdout.write(`twofold bench server on http://127.0.0.1:${port} (data ${dataDir})\n`);
+
+// CPU profile of a chosen window only (verify.ts --profile: the measured run of each case), so
+// start-up and idle time do not dilute it. Written as a .cpuprofile (Chrome DevTools, speedscope).
+let inspector;
+async function profile(msg) {
+  if (msg.type === 'profile-start') {
+    inspector = new Session();
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.setSamplingInterval', { interval: 100 });
+    await inspector.post('Profiler.start');
+  } else if (msg.type === 'profile-stop' && inspector) {
+    const { profile: result } = await inspector.post('Profiler.stop');
+    writeFileSync(msg.path, JSON.stringify(result));
+    inspector.disconnect();
+    inspector = undefined;
+  }
+  process.send?.({ type: `${msg.type}-done` });
+}
+
+process.on('message', (msg) => {
+  if (msg?.type === 'stats') {
+    const window = {
+      loopDelayP99Ms: loopDelay.count ? loopDelay.percentile(99) / 1e6 : 0,
+      loopDelayMaxMs: loopDelay.count ? loopDelay.max / 1e6 : 0,
+      gcPauseMs: gc.totalMs,
+      gcMaxPauseMs: gc.maxMs,
+    };
+    loopDelay.reset();
+    gc.totalMs = 0;
+    gc.maxMs = 0;
+    process.send?.({ type: 'stats', memory: process.memoryUsage(), cacheSize: deps.sessionCache.size, ...counters, ...window });
+  }
+  if (msg?.type === 'profile-start' || msg?.type === 'profile-stop') void profile(msg);
+});
+
+const shutdown = async () => {
+  await app.close();
+  await deps.store.close();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void shutdown());
+process.once('SIGINT', () => void shutdown());
