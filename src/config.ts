@@ -15,10 +15,13 @@ const listOf = (value: string | string[] | undefined): string[] | undefined =>
  * A nested key's variable joins the path with '_': session.idle_timeout -> TWOFOLD_SESSION_IDLE_TIMEOUT.
  */
 const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
-const AccessPolicySchema = Type.Union(['bypass', 'one_factor', 'two_factor', 'deny'].map((p) => Type.Literal(p)), {
-  default: 'two_factor',
-  description: 'Policy for requests no rule matches',
-});
+const AccessPolicySchema = Type.Union(
+  ['bypass', 'one_factor', 'two_factor', 'deny'].map((p) => Type.Literal(p)),
+  {
+    default: 'two_factor',
+    description: 'Policy for requests no rule matches',
+  },
+);
 
 const Duration = (defaultValue: string, description: string) =>
   Type.String({ default: defaultValue, description: `${description} (e.g. "90s", "30m", "12h", "7d", or seconds)` });
@@ -90,11 +93,13 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
-    setup: Type.Object(
-      { link_lifetime: Duration('1h', 'Lifetime of the one-time first-admin setup link') },
-      { default: {} },
-    ),
-    body_limit: Type.Integer({ default: 16_384, minimum: 1024, maximum: 1_048_576, description: 'Largest request body accepted, in bytes' }),
+    setup: Type.Object({ link_lifetime: Duration('1h', 'Lifetime of the one-time first-admin setup link') }, { default: {} }),
+    body_limit: Type.Integer({
+      default: 16_384,
+      minimum: 1024,
+      maximum: 1_048_576,
+      description: 'Largest request body accepted, in bytes',
+    }),
     cookie_domain: Type.String({
       default: '',
       description:
@@ -102,7 +107,8 @@ export const ConfigSchema = Type.Object(
     }),
     redirect_domains: Type.Array(Type.String(), {
       default: [],
-      description: 'Hosts the portal may send users back to ("app.example.com", "*.example.com"); default: the cookie domain and its sub-domains',
+      description:
+        'Hosts the portal may send users back to ("app.example.com", "*.example.com"); default: the cookie domain and its sub-domains',
     }),
     access_control: Type.Object(
       {
@@ -133,20 +139,30 @@ export const ConfigSchema = Type.Object(
         }),
         host: Type.String({ default: '127.0.0.1', description: 'Address the built-in proxy listens on' }),
         port: Type.Integer({ default: 8081, minimum: 0, maximum: 65535, description: 'Port the built-in proxy listens on' }),
-        public_url: Type.String({ default: '', description: 'The URL users reach the protected app at; default http://<proxy.host>:<proxy.port>' }),
+        public_url: Type.String({
+          default: '',
+          description: 'The URL users reach the protected app at; default http://<proxy.host>:<proxy.port>',
+        }),
       },
       { default: {} },
     ),
     identity_headers: Type.Object(
       {
-        jwt: Type.Boolean({ default: false, description: 'Also send a short-lived signed JWT (Remote-JWT) verifiable at /.well-known/jwks.json' }),
+        jwt: Type.Boolean({
+          default: false,
+          description: 'Also send a short-lived signed JWT (Remote-JWT) verifiable at /.well-known/jwks.json',
+        }),
         jwt_lifetime: Duration('60s', 'Lifetime of the Remote-JWT assertion'),
       },
       { default: {} },
     ),
     session_cache: Type.Object(
       {
-        max_entries: Type.Integer({ default: 100_000, minimum: 0, description: 'Validated sessions kept in memory (0 disables the cache)' }),
+        max_entries: Type.Integer({
+          default: 100_000,
+          minimum: 0,
+          description: 'Validated sessions kept in memory (0 disables the cache)',
+        }),
       },
       { default: {} },
     ),
@@ -220,7 +236,10 @@ function coerceEnv(value: string, schema: TSchema, env: string, problems: string
       problems.push(`${env}: expected true or false, got "${value}"`);
       return value;
     case 'array':
-      return value.split(',').map((s) => s.trim()).filter(Boolean);
+      return value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     default:
       return value;
   }
@@ -370,7 +389,10 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
     })),
     defaultPolicy: raw.access_control.default_policy as AccessPolicy,
     proxy: null,
-    identityHeaders: { jwt: raw.identity_headers.jwt, jwtLifetimeMs: duration('identity_headers.jwt_lifetime', raw.identity_headers.jwt_lifetime) },
+    identityHeaders: {
+      jwt: raw.identity_headers.jwt,
+      jwtLifetimeMs: duration('identity_headers.jwt_lifetime', raw.identity_headers.jwt_lifetime),
+    },
     sessionCache: { maxEntries: raw.session_cache.max_entries },
   };
   if (raw.proxy.upstream) {
@@ -386,7 +408,11 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
       problems.push(`proxy: "${raw.proxy.upstream}" or "${raw.proxy.public_url}" is not a URL`);
     }
   }
-  if (config.cookieDomain && publicUrl && !(publicUrl.hostname === config.cookieDomain || publicUrl.hostname.endsWith(`.${config.cookieDomain}`))) {
+  if (
+    config.cookieDomain &&
+    publicUrl &&
+    !(publicUrl.hostname === config.cookieDomain || publicUrl.hostname.endsWith(`.${config.cookieDomain}`))
+  ) {
     problems.push(`cookie_domain: public_url's host ${publicUrl.hostname} is not within ${config.cookieDomain}`);
   }
   if (config.cookieDomain && config.insecureCookies) problems.push('cookie_domain: needs an https public_url');

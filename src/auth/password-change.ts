@@ -22,7 +22,11 @@ export async function changePassword(
 ): Promise<{ endedSessions: number }> {
   if (session.kind !== 'full') throw new AppError('enrollment_only', 'Finish setting up your second factor first.');
   if (!(await deps.hasher.verify(user.passwordHash, input.currentPassword))) {
-    await recordEvent(deps, { type: 'password.changed', outcome: 'failure', userId: user.id, sessionId: session.id, reason: 'wrong_current_password' }, ctx);
+    await recordEvent(
+      deps,
+      { type: 'password.changed', outcome: 'failure', userId: user.id, sessionId: session.id, reason: 'wrong_current_password' },
+      ctx,
+    );
     throw new AppError('invalid_credentials', 'The current password is not correct.');
   }
   assertAcceptablePassword(input.newPassword, user.username);

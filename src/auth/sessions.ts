@@ -27,7 +27,13 @@ export async function issueSession(
   await deps.store.sessions.create(session, hashToken(token));
   await recordEvent(
     deps,
-    { type: 'session.created', outcome: 'success', userId: user.id, sessionId: session.id, detail: { kind, aal: session.aal, amr: amr.map((u) => u.method) } },
+    {
+      type: 'session.created',
+      outcome: 'success',
+      userId: user.id,
+      sessionId: session.id,
+      detail: { kind, aal: session.aal, amr: amr.map((u) => u.method) },
+    },
     ctx,
   );
   return { session, token };
@@ -85,17 +91,33 @@ export async function revokeSession(deps: AuthDeps, session: Session, reason: st
   if (revoked) {
     await recordEvent(
       deps,
-      { type: reason === 'logout' ? 'session.logout' : 'session.revoked', outcome: 'success', userId: session.userId, sessionId: session.id, reason },
+      {
+        type: reason === 'logout' ? 'session.logout' : 'session.revoked',
+        outcome: 'success',
+        userId: session.userId,
+        sessionId: session.id,
+        reason,
+      },
       ctx,
     );
   }
   return revoked;
 }
 
-export async function revokeOtherSessions(deps: AuthDeps, user: User, keep: Session | null, reason: string, ctx: RequestContext | null): Promise<number> {
+export async function revokeOtherSessions(
+  deps: AuthDeps,
+  user: User,
+  keep: Session | null,
+  reason: string,
+  ctx: RequestContext | null,
+): Promise<number> {
   const count = await deps.store.sessions.revokeAllForUser(user.id, deps.clock.now(), reason, keep?.id);
   if (count > 0) {
-    await recordEvent(deps, { type: 'session.revoked', outcome: 'success', userId: user.id, sessionId: keep?.id ?? null, reason, detail: { count } }, ctx);
+    await recordEvent(
+      deps,
+      { type: 'session.revoked', outcome: 'success', userId: user.id, sessionId: keep?.id ?? null, reason, detail: { count } },
+      ctx,
+    );
   }
   return count;
 }

@@ -30,7 +30,10 @@ export async function completeSetup(
   input: { token: string; username: string; password: string },
   ctx: RequestContext,
 ): Promise<IssuedSession> {
-  const invalid = new AppError('setup_link_invalid', 'This setup link is not valid: it expired or was used. Restart twofold to print a new one.');
+  const invalid = new AppError(
+    'setup_link_invalid',
+    'This setup link is not valid: it expired or was used. Restart twofold to print a new one.',
+  );
   if (!(await isSetupTokenValid(deps, input.token))) throw invalid;
   // Validate the input before spending the single-use token, so a typo does not burn the link.
   const username = normalizeUsername(input.username);

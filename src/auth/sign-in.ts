@@ -42,7 +42,10 @@ export async function signInWithPassword(
   const password: FactorUse = { method: 'pwd', at: now };
   const totp = await deps.store.factors.findConfirmedTotp(user.id);
   const recoveryCodesLeft = totp ? await deps.store.factors.countRecoveryCodesLeft(user.id) : 0;
-  const outcome = afterPassword({ totp: totp !== undefined, recoveryCodesLeft }, { requireSecondFactor: deps.config.login.requireSecondFactor });
+  const outcome = afterPassword(
+    { totp: totp !== undefined, recoveryCodesLeft },
+    { requireSecondFactor: deps.config.login.requireSecondFactor },
+  );
   await recordEvent(deps, { type: 'login.password', outcome: 'success', userId: user.id, detail: { next: outcome.state } }, ctx);
 
   switch (outcome.state) {
@@ -91,14 +94,20 @@ export async function completeSecondFactor(
   if (!check.ok) {
     await deps.throttles.codeFailed(ctx.ip);
     const failures = await deps.store.users.addFactorFailure(user.id);
-    await recordEvent(deps, { type: 'login.second_factor', outcome: 'failure', userId: user.id, reason: check.reason, detail: { method: input.method } }, ctx);
+    await recordEvent(
+      deps,
+      { type: 'login.second_factor', outcome: 'failure', userId: user.id, reason: check.reason, detail: { method: input.method } },
+      ctx,
+    );
     if (check.reason === 'not_enrolled') throw new AppError('method_not_available', 'That method is not set up for this account.');
     if (failures >= maxConsecutiveFactorFailures) {
       throw new AppError('factor_locked', 'Too many failed codes for this account. An administrator must reset its second factor.');
     }
     if (attempts >= maxCodeAttempts) throw tooManyAttempts();
     if (check.reason === 'replayed') {
-      throw new AppError('code_replayed', 'That code was already used. Wait for the next code.', { detail: { attempts_left: maxCodeAttempts - attempts } });
+      throw new AppError('code_replayed', 'That code was already used. Wait for the next code.', {
+        detail: { attempts_left: maxCodeAttempts - attempts },
+      });
     }
     throw new AppError('invalid_code', 'That code is not valid.', { detail: { attempts_left: maxCodeAttempts - attempts } });
   }

@@ -31,7 +31,11 @@ export async function stepUp(
   if (!check.ok) {
     await deps.throttles.codeFailed(ctx.ip);
     const failures = await deps.store.users.addFactorFailure(user.id);
-    await recordEvent(deps, { type: 'session.step_up', outcome: 'failure', userId: user.id, sessionId: session.id, reason: check.reason }, ctx);
+    await recordEvent(
+      deps,
+      { type: 'session.step_up', outcome: 'failure', userId: user.id, sessionId: session.id, reason: check.reason },
+      ctx,
+    );
     if (check.reason === 'not_enrolled') throw new AppError('method_not_available', 'That method is not set up for this account.');
     if (failures >= maxConsecutiveFactorFailures) throw new AppError('factor_locked', lockedMessage);
     if (check.reason === 'replayed') throw new AppError('code_replayed', 'That code was already used. Wait for the next code.');
@@ -42,6 +46,10 @@ export async function stepUp(
   const amr: FactorUse[] = [...session.amr.filter((use) => use.method !== check.method), { method: check.method, at: now }];
   const issued = await issueSession(deps, user, 'full', amr, ctx);
   await revokeSession(deps, session, 'rotated_step_up', ctx);
-  await recordEvent(deps, { type: 'session.step_up', outcome: 'success', userId: user.id, sessionId: issued.session.id, detail: { method: input.method } }, ctx);
+  await recordEvent(
+    deps,
+    { type: 'session.step_up', outcome: 'success', userId: user.id, sessionId: issued.session.id, detail: { method: input.method } },
+    ctx,
+  );
   return issued;
 }

@@ -22,7 +22,8 @@ export interface TotpEnrollment {
  * a password alone (enrollment) may only add the first factor.
  */
 function assertMayEnroll(session: Session, hasConfirmed: boolean): void {
-  if (hasConfirmed && session.aal < 2) throw new AppError('forbidden', 'Replacing an authenticator needs a session signed in with two factors.');
+  if (hasConfirmed && session.aal < 2)
+    throw new AppError('forbidden', 'Replacing an authenticator needs a session signed in with two factors.');
 }
 
 /** Starts (or shows again) an unconfirmed TOTP secret for the user. */
@@ -45,7 +46,11 @@ export async function startTotpEnrollment(deps: AuthDeps, user: User, session: S
   }
   const secret = openTotpSecret(deps, factor);
   const uri = otpauthUri({ issuer: deps.config.totp.issuer, account: user.username, secret, params: totpParamsOf(factor) });
-  return { secret: encodeBase32(secret), otpauthUri: uri, qrSvg: await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) };
+  return {
+    secret: encodeBase32(secret),
+    otpauthUri: uri,
+    qrSvg: await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+  };
 }
 
 export interface TotpConfirmation {
@@ -80,7 +85,11 @@ export async function confirmTotpEnrollment(
     lastUsedStep: null,
   });
   if (!check.ok) {
-    await recordEvent(deps, { type: 'factor.totp.enrolled', outcome: 'failure', userId: user.id, sessionId: session.id, reason: check.reason }, ctx);
+    await recordEvent(
+      deps,
+      { type: 'factor.totp.enrolled', outcome: 'failure', userId: user.id, sessionId: session.id, reason: check.reason },
+      ctx,
+    );
     throw new AppError('invalid_code', 'That code does not match. Check the time on your device and try the current code.');
   }
   const codes = newRecoveryCodes(deps);

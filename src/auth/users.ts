@@ -44,7 +44,12 @@ export async function requireUser(deps: AuthDeps, username: string): Promise<Use
 }
 
 /** Disabling a user ends all their sessions at once; enabling lets them sign in again. */
-export async function setUserDisabled(deps: AuthDeps, user: User, disabled: boolean, ctx: RequestContext | null): Promise<{ endedSessions: number }> {
+export async function setUserDisabled(
+  deps: AuthDeps,
+  user: User,
+  disabled: boolean,
+  ctx: RequestContext | null,
+): Promise<{ endedSessions: number }> {
   await deps.store.users.setDisabled(user.id, disabled, deps.clock.now());
   await recordEvent(deps, { type: disabled ? 'user.disabled' : 'user.enabled', outcome: 'success', userId: user.id }, ctx);
   const endedSessions = disabled ? await revokeOtherSessions(deps, user, null, 'user_disabled', ctx) : 0;

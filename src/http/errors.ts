@@ -29,14 +29,35 @@ export interface ErrorBody {
   error: { code: string; message: string; [detail: string]: unknown };
 }
 
-export function sendError(reply: FastifyReply, status: number, code: string, message: string, detail: Record<string, unknown> = {}): FastifyReply {
-  return reply.code(status).type('application/json; charset=utf-8').send({ error: { code, message, ...detail } } satisfies ErrorBody);
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  detail: Record<string, unknown> = {},
+): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send({ error: { code, message, ...detail } } satisfies ErrorBody);
 }
 
 /** Maps anything thrown to a clear JSON error: AppErrors by table, Fastify's own 4xx by code, the rest to a logged 500. */
-export function toErrorResponse(err: unknown): { status: number; code: string; message: string; detail: Record<string, unknown>; retryAfter?: number } {
+export function toErrorResponse(err: unknown): {
+  status: number;
+  code: string;
+  message: string;
+  detail: Record<string, unknown>;
+  retryAfter?: number;
+} {
   if (err instanceof AppError) {
-    return { status: STATUS[err.code], code: err.code, message: err.message, detail: err.extra.detail ?? {}, retryAfter: err.extra.retryAfterSeconds };
+    return {
+      status: STATUS[err.code],
+      code: err.code,
+      message: err.message,
+      detail: err.extra.detail ?? {},
+      retryAfter: err.extra.retryAfterSeconds,
+    };
   }
   const e = err as FastifyError;
   if (e.validation) return { status: 400, code: 'bad_request', message: `Invalid request: ${e.message}`, detail: {} };
@@ -55,7 +76,10 @@ export function toErrorResponse(err: unknown): { status: number; code: string; m
   return { status: 500, code: 'internal_error', message: 'Something went wrong on our side. It has been logged.', detail: {} };
 }
 
-export function registerErrorHandling(app: FastifyInstance, renderPageError: (req: FastifyRequest, reply: FastifyReply, status: number, message: string) => FastifyReply): void {
+export function registerErrorHandling(
+  app: FastifyInstance,
+  renderPageError: (req: FastifyRequest, reply: FastifyReply, status: number, message: string) => FastifyReply,
+): void {
   app.setErrorHandler((err, request, reply) => {
     const res = toErrorResponse(err);
     if (res.status >= 500) request.log.error({ err }, 'unhandled error');
@@ -69,4 +93,7 @@ export function registerErrorHandling(app: FastifyInstance, renderPageError: (re
   });
 }
 
-const isApiRequest = (request: FastifyRequest): boolean => !request.url.startsWith('/') || /^\/(api|auth|healthz|readyz|openapi)/.test(request.url) || request.method !== 'GET' && request.headers['content-type']?.includes('json') === true;
+const isApiRequest = (request: FastifyRequest): boolean =>
+  !request.url.startsWith('/') ||
+  /^\/(api|auth|healthz|readyz|openapi)/.test(request.url) ||
+  (request.method !== 'GET' && request.headers['content-type']?.includes('json') === true);

@@ -46,12 +46,18 @@ describe('SecretBox', () => {
     expect(() => new SecretBox(Buffer.alloc(32, 0x22)).open(sealed, 'user:42')).toThrow(SecretBoxError);
   });
 
-  it.each(['', 'v1', 'v1..', 'v2.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA', 'v1.AAAA.AAAAAAAAAAAAAAAAAAAAAA', 'v1.AAAAAAAAAAAAAAAA.AA', 'v1.AAAAAAAAAAAAAAAA.AAAA AAAAAAAAAAAAAAAAAAA', 'v1.a.b.c'])(
-    'throws SecretBoxError on malformed %j',
-    (sealed) => {
-      expect(() => new SecretBox(key).open(sealed, 'x')).toThrow(SecretBoxError);
-    },
-  );
+  it.each([
+    '',
+    'v1',
+    'v1..',
+    'v2.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA',
+    'v1.AAAA.AAAAAAAAAAAAAAAAAAAAAA',
+    'v1.AAAAAAAAAAAAAAAA.AA',
+    'v1.AAAAAAAAAAAAAAAA.AAAA AAAAAAAAAAAAAAAAAAA',
+    'v1.a.b.c',
+  ])('throws SecretBoxError on malformed %j', (sealed) => {
+    expect(() => new SecretBox(key).open(sealed, 'x')).toThrow(SecretBoxError);
+  });
 
   it('keeps secret material out of error messages', () => {
     const box = new SecretBox(key);
@@ -71,7 +77,7 @@ describe('SecretBox', () => {
     expect(() => new SecretBox(Buffer.alloc(33))).toThrow('encryption key must be 32 bytes');
   });
 
-  it('is not affected by later changes to the caller\'s key buffer', () => {
+  it("is not affected by later changes to the caller's key buffer", () => {
     const mutable = Buffer.from(key);
     const box = new SecretBox(mutable);
     const sealed = box.seal(secret, 'x');

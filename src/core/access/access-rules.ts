@@ -64,8 +64,7 @@ function pathMatcher(paths: string[] | undefined): (path: string) => boolean {
   const regexes = paths.filter((p) => p.startsWith('^')).map((p) => new RegExp(p));
   const prefixes = paths.filter((p) => !p.startsWith('^')).map((p) => (p.endsWith('/') && p !== '/' ? p.slice(0, -1) : p));
   return (path) =>
-    regexes.some((re) => re.test(path)) ||
-    prefixes.some((prefix) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`));
+    regexes.some((re) => re.test(path)) || prefixes.some((prefix) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`));
 }
 
 function networkList(networks: string[] | undefined): BlockList | null {

@@ -23,7 +23,8 @@ function lastProofAt(session: Session, secondFactorOnly: boolean): number {
  */
 export function decideGate(access: AccessDecision, session: Session | null, now: number): GateOutcome {
   if (access.policy === 'bypass' && !access.identityRequired) return { kind: 'allow', authenticated: session !== null };
-  if (!session || session.kind !== 'full') return access.policy === 'deny' && !access.identityRequired ? { kind: 'deny' } : { kind: 'sign_in' };
+  if (!session || session.kind !== 'full')
+    return access.policy === 'deny' && !access.identityRequired ? { kind: 'deny' } : { kind: 'sign_in' };
   switch (access.policy) {
     case 'deny':
       return { kind: 'deny' };

@@ -54,10 +54,7 @@ export function checkNewPassword(
     return refuse('password_too_common', 'This password is too common and easy to guess. Choose a different one.');
   }
   const username = context.username?.normalize('NFKC').toLowerCase() ?? '';
-  if (
-    username !== '' &&
-    (lowered === username || ([...username].length >= USERNAME_SUBSTRING_MIN && lowered.includes(username)))
-  ) {
+  if (username !== '' && (lowered === username || ([...username].length >= USERNAME_SUBSTRING_MIN && lowered.includes(username)))) {
     return refuse('password_contains_username', 'Your password must not contain your username.');
   }
   return { ok: true };

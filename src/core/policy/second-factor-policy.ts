@@ -8,9 +8,7 @@ export interface EnrolledFactors {
 
 /** What a correct password leads to: the public states of POST /api/v1/login. */
 export type PasswordStepOutcome =
-  | { state: 'authenticated' }
-  | { state: 'second_factor_required'; methods: SecondFactorMethod[] }
-  | { state: 'enrollment_required' };
+  { state: 'authenticated' } | { state: 'second_factor_required'; methods: SecondFactorMethod[] } | { state: 'enrollment_required' };
 
 /**
  * A user who has a second factor is always asked for it; one who has none is sent to enroll when

@@ -75,9 +75,7 @@ export function startSession(
 }
 
 export type SessionStatus =
-  | { kind: 'active' }
-  | { kind: 'revoked'; reason: string | null }
-  | { kind: 'expired'; reason: 'idle' | 'absolute' };
+  { kind: 'active' } | { kind: 'revoked'; reason: string | null } | { kind: 'expired'; reason: 'idle' | 'absolute' };
 
 export function sessionStatus(session: Session, now: number): SessionStatus {
   if (session.revokedAt !== null) return { kind: 'revoked', reason: session.revokedReason };

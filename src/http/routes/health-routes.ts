@@ -7,7 +7,13 @@ export const healthRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
   async function routes(app) {
     app.get(
       '/healthz',
-      { schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+      {
+        schema: {
+          tags: ['health'],
+          summary: 'Liveness: the process answers',
+          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        },
+      },
       async () => ({ status: 'ok' as const }),
     );
     app.get(
