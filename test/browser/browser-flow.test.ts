@@ -181,6 +181,31 @@ describe.skipIf(missing.length > 0)('pages in a real browser', () => {
     expect(await current.textContent()).toContain('127.0.0.1');
   });
 
+  it('steps up: asks for a second factor again, replaces the session and goes back', async () => {
+    const before = await context.cookies(h.baseUrl);
+    await page.goto(`${h.baseUrl}/step-up?return_to=${encodeURIComponent('/account?done=x')}`);
+    expect(await page.locator('h1').textContent()).toBe('Confirm it is you');
+    expect(await page.locator(':focus').getAttribute('autocomplete')).toBe('one-time-code');
+    // A code no step within the window shows: refused, and nothing is spent.
+    const near = [-1, 0, 1].map((offset) => totpCode(secret, currentStep() + offset));
+    await page
+      .getByLabel('Code from your authenticator app')
+      .fill(['000000', '111111', '222222', '333333'].find((c) => !near.includes(c))!);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.locator('.form-error').waitFor();
+    expect(await page.locator('.form-error').textContent()).toBe('That code is not valid.');
+    await screenshot('09-step-up');
+
+    await page.getByLabel('Code from your authenticator app').fill(await freshCode());
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.waitForURL('**/account?done=x');
+    expect(await page.locator('.events').textContent()).toContain('Confirmed it was you with an authenticator code');
+    const sessionCookie = (cookies: typeof before) => cookies.find((c) => c.name.includes('twofold_session'))?.value;
+    expect(sessionCookie(await context.cookies(h.baseUrl))).toBeDefined();
+    expect(sessionCookie(await context.cookies(h.baseUrl))).not.toBe(sessionCookie(before));
+    expect(await page.locator('table.sessions tbody tr').count()).toBe(1);
+  });
+
   it('lists a second device and revokes it from the account page', async () => {
     // Another browser profile stands for another device; it answers with a recovery code.
     const otherDevice = await browser.newContext();
@@ -225,7 +250,7 @@ describe.skipIf(missing.length > 0)('pages in a real browser', () => {
     await page.getByLabel('Recovery code').fill(code);
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL('**/account');
-    expect(await page.locator('.events').textContent()).toContain('Signed in with a recovery code');
+    expect(await page.locator('.events').textContent()).toMatch(/signed in with a recovery code/i);
     expect(await page.getByText('Recovery codes left:').textContent()).toContain('8 of 10');
 
     await signOut();

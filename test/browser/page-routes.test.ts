@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueSetupLinkIfNeeded } from '../../src/auth/setup.js';
+import { addUser } from '../../src/auth/users.js';
+import { loadConfig } from '../../src/config.js';
 import { html } from '../../src/http/pages/html.js';
-import { safeReturnTo } from '../../src/http/pages/page-support.js';
+import { returnAddress, safeReturnTo } from '../../src/http/pages/page-support.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 /** The pages' guards without a browser: escaping, redirects, the setup link, assets, error pages. */
@@ -19,12 +21,42 @@ describe('html`` escapes what it interpolates', () => {
   });
 });
 
-describe('return_to accepts only a local path', () => {
+describe('safeReturnTo: only a local path', () => {
   it.each(['/account', '/account?done=x', '/enroll#top'])('accepts %s', (path) => expect(safeReturnTo(path)).toBe(path));
   it.each(['//evil.example', '/\\evil.example', '/\t/evil.example', 'https://evil.example/', 'account', '/a b', '/a\\b', '', 42])(
     'refuses %j',
     (value) => expect(safeReturnTo(value)).toBeUndefined(),
   );
+});
+
+describe('returnAddress: a local path, or an address within the redirect domains', () => {
+  const config = loadConfig({
+    env: {},
+    overrides: { public_url: 'https://auth.example.com', cookie_domain: 'example.com', log_level: 'silent' },
+  });
+  it.each([
+    ['/account', '/account'],
+    ['/account?done=x', '/account?done=x'],
+    ['/enroll#top', '/enroll#top'],
+    ['https://auth.example.com/account', '/account'],
+    ['https://app.example.com/a?b=c', 'https://app.example.com/a?b=c'],
+    ['https://example.com/', 'https://example.com/'],
+  ])('accepts %s as %s', (value, expected) => expect(returnAddress(config, value)).toBe(expected));
+  it.each([
+    '//evil.example',
+    '/\\evil.example',
+    '/\t/evil.example',
+    'https://evil.example/',
+    'https://example.com.evil.example/',
+    'http://app.example.com/',
+    'https://app.example.com%2F@evil.example/',
+    'account',
+    '/a b',
+    '/a\\b',
+    '',
+    42,
+    `https://app.example.com/${'a'.repeat(2100)}`,
+  ])('refuses %j', (value) => expect(returnAddress(config, value)).toBeUndefined());
 });
 
 describe('page routes', () => {
@@ -41,6 +73,20 @@ describe('page routes', () => {
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/login?return_to=%2Faccount%3Fdone%3Dsession_revoked');
     expect((await h.app.inject({ method: 'GET', url: '/' })).headers.location).toBe('/login');
+  });
+
+  it('before the first user exists, the sign-in page points to the setup link; after, never again', async () => {
+    const fresh = await startHarness();
+    try {
+      const before = await fresh.app.inject({ method: 'GET', url: '/login' });
+      expect(before.body).toContain('There are no accounts yet.');
+      await addUser(fresh.deps, { username: 'dora', password: 'correct horse battery staple 42', isAdmin: true }, null);
+      const after = await fresh.app.inject({ method: 'GET', url: '/login?notice=signed_out' });
+      expect(after.body).not.toContain('There are no accounts yet.');
+      expect(after.body).toContain('You are signed out.');
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('drops a foreign return_to and reflects no notice text', async () => {

@@ -194,6 +194,39 @@ describe('GET /openapi.json', () => {
       }
     });
 
+    it('names shared schemas by their $id (the error shape is "Error", no "def-N")', () => {
+      const names = Object.keys(doc.components?.schemas ?? {});
+      expect(names).toContain('Error');
+      expect(names.filter((name) => /^def-\d+$/.test(name))).toEqual([]);
+      const sessionErrors = operations.find((o) => o.method === 'get' && o.path === '/api/v1/session')!.op.responses['4XX'];
+      expect(JSON.stringify(sessionErrors)).toContain('#/components/schemas/Error');
+    });
+
+    it('declares the session cookie and Bearer as security schemes, on the operations that need a session', () => {
+      expect(doc.components.securitySchemes).toEqual({
+        session_cookie: expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'twofold_session' }),
+        bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      });
+      const security = (method: string, path: string) => operations.find((o) => o.method === method && o.path === path)?.op.security;
+      for (const [method, path] of [
+        ['get', '/api/v1/session'],
+        ['get', '/api/v1/sessions'],
+        ['delete', '/api/v1/sessions/{id}'],
+        ['post', '/api/v1/factors/totp'],
+        ['post', '/api/v1/account/password'],
+        ['get', '/api/v1/events'],
+      ]) {
+        expect(security(method!, path!), `${method} ${path}`).toEqual([{ session_cookie: [] }, { bearer: [] }]);
+      }
+      for (const [method, path] of [
+        ['post', '/api/v1/login'],
+        ['post', '/api/v1/setup'],
+        ['get', '/healthz'],
+      ]) {
+        expect(security(method!, path!), `${method} ${path}`).toBeUndefined();
+      }
+    });
+
     it('declares every path template parameter as a required path parameter', () => {
       for (const { method, path, op } of operations) {
         const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
@@ -224,7 +257,11 @@ describe('GET /openapi.json', () => {
         required: ['username', 'password'],
         properties: { username: { type: 'string', maxLength: 256 }, password: { type: 'string', maxLength: 4096 } },
       });
-      const secondFactor = body('post', '/api/v1/login/second-factor');
+      // The code-answer variant (the body may also be a union with other methods' answers, e.g. passkeys).
+      const secondFactorBody = body('post', '/api/v1/login/second-factor');
+      const secondFactor = ((secondFactorBody.anyOf as Json[] | undefined) ?? [secondFactorBody]).find((variant) =>
+        (variant.required as string[] | undefined)?.includes('code'),
+      )!;
       expect(secondFactor).toMatchObject({ type: 'object', additionalProperties: false, required: ['method', 'code'] });
       expect(JSON.stringify(secondFactor.properties.method)).toContain('"totp"');
       expect(JSON.stringify(secondFactor.properties.method)).toContain('"recovery_code"');

@@ -1,0 +1,60 @@
+import type { SecondFactorMethod } from '../../core/policy/second-factor-policy.js';
+import { html, type SafeHtml } from './html.js';
+import { textField } from './layout.js';
+
+/** The methods answered by typing a code. */
+export type CodeMethod = Extract<SecondFactorMethod, 'totp' | 'recovery_code'>;
+
+/**
+ * The input that answers a second-factor challenge, one per method, shared by the sign-in
+ * challenge and the step-up page. The form around it posts `method` and `code`.
+ */
+export function codeField(method: CodeMethod, errorId: string | undefined): SafeHtml {
+  return method === 'totp'
+    ? textField({
+        name: 'code',
+        label: 'Code from your authenticator app',
+        autocomplete: 'one-time-code',
+        inputmode: 'numeric',
+        pattern: '[0-9 ]*',
+        maxlength: 12,
+        autofocus: true,
+        hint: 'Open your authenticator app and type the 6-digit code shown for twofold.',
+        errorId,
+        extraClass: 'input-code',
+      })
+    : textField({
+        name: 'code',
+        label: 'Recovery code',
+        autocomplete: 'one-time-code',
+        maxlength: 64,
+        autofocus: true,
+        hint: 'One of the ten codes you saved when you set up two-factor sign-in, like abcd-efgh-jkmn. Each works once.',
+        errorId,
+        extraClass: 'input-code',
+      });
+}
+
+/** The method a page shows when the link names none or an unknown one. */
+export const methodFromQuery = (value: string | undefined): CodeMethod => (value === 'recovery_code' ? 'recovery_code' : 'totp');
+
+/** A page's own address for another method, keeping the way back. */
+export function methodSwitchUrl(path: string, method: CodeMethod, returnTo: string | undefined): string {
+  const query = new URLSearchParams();
+  if (method !== 'totp') query.set('method', method);
+  if (returnTo) query.set('return_to', returnTo);
+  const search = query.toString();
+  return search ? `${path}?${search}` : path;
+}
+
+/** The link to the other method under a challenge form. */
+export const otherMethodLink = (path: string, current: CodeMethod, returnTo: string | undefined): SafeHtml =>
+  current === 'totp'
+    ? html`<a href="${methodSwitchUrl(path, 'recovery_code', returnTo)}">Use a recovery code instead</a>`
+    : html`<a href="${methodSwitchUrl(path, 'totp', returnTo)}">Use your authenticator app instead</a>`;
+
+/** A refused code, with the tries left when the refusal counts them. */
+export function codeRefusalText(message: string, detail: Record<string, unknown> | undefined): string {
+  const attemptsLeft = detail?.attempts_left;
+  return typeof attemptsLeft === 'number' ? `${message} ${attemptsLeft} ${attemptsLeft === 1 ? 'try' : 'tries'} left.` : message;
+}
