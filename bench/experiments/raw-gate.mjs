@@ -40,7 +40,8 @@ const sessionCookie = (header) => {
 };
 
 // RAW_GATE_STEPS (default all): how much of the work to do, to see what each step costs.
-//   headers: answer 200 with the 13 headers only; url: + forwardedRequest; all: + gate.check.
+//   headers: answer 200 with the 13 headers only; url: + forwardedRequest; all: + gate.check;
+//   no-security: all, but the 200 carries the identity headers only.
 const steps = process.env.RAW_GATE_STEPS ?? 'all';
 let fixed;
 const server = createServer(async (req, res) => {
@@ -82,6 +83,10 @@ const server = createServer(async (req, res) => {
     return;
   }
   fixed ??= identityHeaders(result.identity.user, result.identity.session);
+  if (steps === 'no-security') {
+    res.writeHead(200, { ...identityHeaders(result.identity.user, result.identity.session), 'content-length': '0' }).end();
+    return;
+  }
   res.writeHead(200, { ...identityHeaders(result.identity.user, result.identity.session), ...security, 'content-length': '0' }).end();
 });
 server.listen(Number(process.env.BENCH_PORT ?? 0), '127.0.0.1', () => {

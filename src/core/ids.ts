@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { RandomBytes } from './random.js';
 
 declare const brand: unique symbol;
@@ -17,8 +17,11 @@ export const newRecordId = (prefix: string, random: RandomBytes) => `${prefix}_$
 /** A 256-bit secret for a cookie or bearer header (OWASP: at least 64 bits of entropy; we take 256). */
 export const newSecretToken = (random: RandomBytes): string => random(32).toString('base64url');
 
-/** Tokens are high-entropy, so a fast unsalted hash is enough: a leaked table reveals no usable token. */
-export const hashToken = (token: string): TokenHash => createHash('sha256').update(token).digest('hex') as TokenHash;
+/**
+ * Tokens are high-entropy, so a fast unsalted hash is enough: a leaked table reveals no usable token.
+ * One-shot hash() (Node 20.12+): this runs on every gated request, at a third of a createHash()'s cost.
+ */
+export const hashToken = (token: string): TokenHash => hash('sha256', token, 'hex') as TokenHash;
 
 /** Cheap shape check before any lookup, so junk never reaches the store. */
 export const looksLikeSecretToken = (token: string): boolean => /^[A-Za-z0-9_-]{43}$/.test(token);

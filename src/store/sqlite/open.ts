@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from '../schema.js';
-import { migrateToLatest } from '../migrations/index.js';
+import { assertSchemaCurrent, migrateToLatest } from '../migrations/index.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import type { Store } from '../store.js';
 
@@ -19,7 +19,7 @@ export interface OpenedSqliteStore {
  * store issues a small fixed set of query texts, so each is prepared once and reused. Same SQL, same
  * connection, same results; a statement still iterating (a streamed query) is never handed out twice.
  */
-function withStatementCache(sqlite: BetterSqlite3.Database, onClose: () => void, maxStatements = 500): SqliteDatabase {
+export function withStatementCache(sqlite: BetterSqlite3.Database, onClose: () => void, maxStatements = 500): SqliteDatabase {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     prepare(sql: string) {
@@ -60,6 +60,14 @@ function sqliteShmDescriptor(path: string): number | undefined {
   return undefined;
 }
 
+export interface DataVersionReader {
+  read(): number;
+  /** Before the connection closes: from then on every read asks SQLite. */
+  stop(): void;
+  /** 'wal-index' while reads can be answered from the -shm header; 'exact' when every read asks SQLite. */
+  readonly mode: 'wal-index' | 'exact';
+}
+
 /**
  * SQLite's data_version, which moves when another connection (another process, e.g. the CLI)
  * commits. The session cache asks on every lookup, and reading it is a read transaction: a statement
@@ -70,12 +78,12 @@ function sqliteShmDescriptor(path: string): number | undefined {
  * pread() says so. Any difference, and anything unexpected, falls back to the real read, as does a
  * database without a -shm file we can find (not WAL, :memory:, not Linux).
  */
-export function dataVersionReader(sqlite: BetterSqlite3.Database, path: string): { read: () => number; stop: () => void } {
+export function dataVersionReader(sqlite: BetterSqlite3.Database, path: string): DataVersionReader {
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
   const exact = () => dataVersion.get() as number;
   const wal = path !== ':memory:' && String(sqlite.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
   let shm = wal ? sqliteShmDescriptor(path) : undefined;
-  if (shm === undefined) return { read: exact, stop: () => undefined };
+  if (shm === undefined) return { read: exact, stop: () => undefined, mode: 'exact' };
   const seen = Buffer.alloc(48);
   const current = Buffer.alloc(48);
   let version: number | undefined;
@@ -96,11 +104,14 @@ export function dataVersionReader(sqlite: BetterSqlite3.Database, path: string):
     stop() {
       shm = undefined;
     },
+    get mode() {
+      return shm === undefined ? 'exact' : 'wal-index';
+    },
   };
 }
 
 /** Opens (creating if needed) the embedded SQLite store and brings its schema up to date. */
-export async function openSqliteStore(path: string): Promise<OpenedSqliteStore> {
+export async function openSqliteStore(path: string, options: { migrate?: boolean } = {}): Promise<OpenedSqliteStore> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const sqlite = new BetterSqlite3(path);
   // WAL lets readers (session validation) proceed while a writer commits; synchronous=NORMAL in WAL
@@ -111,7 +122,8 @@ export async function openSqliteStore(path: string): Promise<OpenedSqliteStore> 
   sqlite.pragma('busy_timeout = 5000');
   let stopVersionReader = () => undefined as void;
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, () => stopVersionReader()) }) });
-  await migrateToLatest(db);
+  if (options.migrate === false) await assertSchemaCurrent(db, 'sqlite');
+  else await migrateToLatest(db, 'sqlite');
   const dataVersion = dataVersionReader(sqlite, path);
   stopVersionReader = dataVersion.stop;
   return { store: createKyselyStore(db), externalVersion: dataVersion.read };
