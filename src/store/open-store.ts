@@ -1,0 +1,26 @@
+import type { Config } from '../config.js';
+import { openPostgresStore } from './postgres/open.js';
+import { openSqliteStore } from './sqlite/open.js';
+import type { Store } from './store.js';
+
+export interface OpenedStore {
+  store: Store;
+  /**
+   * Moves when another process wrote (SQLite's data_version), so caches can drop what they hold.
+   * Undefined for a shared server database, where other nodes' writes cannot be seen this way.
+   */
+  externalVersion?: () => number;
+}
+
+/** Opens the configured store: the SQLite file (default) or PostgreSQL, migrating it when migrate_on_start. */
+export async function openStore(config: Config, log: { warn: (obj: object, msg: string) => void }): Promise<OpenedStore> {
+  if (config.store.kind === 'postgres') {
+    const { store } = await openPostgresStore(config.store.url, {
+      migrate: config.migrateOnStart,
+      onIdleError: (err) => log.warn({ error: err.message }, 'PostgreSQL dropped an idle connection; the pool reconnects on demand'),
+    });
+    return { store };
+  }
+  const sqlite = await openSqliteStore(config.sqlitePath, { migrate: config.migrateOnStart });
+  return { store: sqlite.store, externalVersion: sqlite.externalVersion };
+}
