@@ -5,6 +5,10 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { compileAccessRules, type AccessPolicy, type AccessRule } from './core/access/access-rules.js';
 import { parseDuration } from './core/duration.js';
+import { relyingParty, type RelyingParty } from './core/factors/webauthn.js';
+import { riskSettings, type RiskSettings } from './core/risk/settings.js';
+import type { RiskLifetimeTable } from './core/policy/risk-lifetimes.js';
+import { trustedNetworks } from './context/trusted-proxies.js';
 
 const listOf = (value: string | string[] | undefined): string[] | undefined =>
   value === undefined ? undefined : Array.isArray(value) ? value : [value];
@@ -23,6 +27,9 @@ const AccessPolicySchema = Type.Union(
   },
 );
 
+/** A host return addresses may point to: "app.example.com", "*.example.com", "app.example.com:8443" (also used in the CSP). */
+export const REDIRECT_DOMAIN = /^(?:\*\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::\d{1,5})?$/i;
+
 const Duration = (defaultValue: string, description: string) =>
   Type.String({ default: defaultValue, description: `${description} (e.g. "90s", "30m", "12h", "7d", or seconds)` });
 
@@ -36,7 +43,19 @@ export const ConfigSchema = Type.Object(
         'The URL users reach twofold at, e.g. https://auth.example.com. Defines the origin CSRF checks accept and the links twofold prints. Default: http://<host>:<port>',
     }),
     data_dir: Type.String({ default: './data', description: 'Directory for the SQLite file and the generated encryption key' }),
-    store: Type.String({ default: 'sqlite', description: '"sqlite" (file in data_dir) or "sqlite:/path/to/file.db"' }),
+    store: Type.String({
+      default: 'sqlite',
+      description: '"sqlite" (file in data_dir), "sqlite:/path/to/file.db" or "postgres://user:pass@host:5432/db" (several nodes)',
+    }),
+    redis: Type.String({
+      default: '',
+      description:
+        "Optional redis://host:6379 shared by the nodes: distributed rate limits and revocation broadcast to every node's session cache",
+    }),
+    migrate_on_start: Type.Boolean({
+      default: true,
+      description: 'Apply pending schema migrations at start; when false, start only on a current schema (run "twofold migrate")',
+    }),
     encryption_key: Type.Optional(
       Type.String({ description: 'Base64 of 32 bytes encrypting TOTP secrets; default: generated into data_dir/secret.key' }),
     ),
@@ -54,6 +73,10 @@ export const ConfigSchema = Type.Object(
         absolute_lifetime: Duration('12h', 'A session ends this long after sign-in, whatever its activity'),
         touch_interval: Duration('1m', 'Activity is written at most this often per session, so validation stays a read'),
         enrollment_lifetime: Duration('15m', 'Lifetime of the restricted session that only allows enrolling a factor'),
+        sensitive_max_age: Duration(
+          '10m',
+          'Sensitive actions (password, factors, recovery codes) need a factor proven this recently (ASVS 5.0 V7.5)',
+        ),
       },
       { default: {} },
     ),
@@ -156,6 +179,22 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    tokens: Type.Object(
+      {
+        access_ttl: Duration('10m', 'Lifetime of an access token (JWT, EdDSA)'),
+        refresh_absolute_lifetime: Duration(
+          '24h',
+          'A token sign-in (refresh family) ends this long after sign-in (NIST 800-63B rev 4 AAL2)',
+        ),
+        refresh_idle_timeout: Duration('1h', 'A token sign-in ends when no refresh comes for this long'),
+        issuer: Type.String({ default: '', description: 'iss of access tokens; default: the origin of public_url' }),
+        audience: Type.Array(Type.String(), {
+          default: [],
+          description: 'aud of access tokens (one or more), required from them when set; default: none',
+        }),
+      },
+      { default: {}, description: 'Access and refresh tokens for APIs, SPAs and mobile apps (docs/tokens.md)' },
+    ),
     session_cache: Type.Object(
       {
         max_entries: Type.Integer({
@@ -163,12 +202,162 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           description: 'Validated sessions kept in memory (0 disables the cache)',
         }),
+        max_age: Duration(
+          '5m',
+          'PostgreSQL: longest a node trusts a cached session while it hears the revocation broadcast (Redis); bounds a revocation whose broadcast was lost',
+        ),
+        max_age_without_broadcast: Duration(
+          '1s',
+          'PostgreSQL: longest a node trusts a cached session while no revocation broadcast reaches it (no Redis, or Redis down)',
+        ),
+      },
+      { default: {} },
+    ),
+    metrics: Type.Object(
+      {
+        token: Type.String({
+          default: '',
+          description: 'GET /metrics also answers a request with `Authorization: Bearer <token>` (empty: no token accepted)',
+        }),
+        networks: Type.Array(Type.String(), {
+          default: ['127.0.0.0/8', '::1/128'],
+          description: 'Client networks (CIDRs) GET /metrics answers without a token; default loopback only, [] for none',
+        }),
+      },
+      { default: {} },
+    ),
+    risk: Type.Object(
+      {
+        model: Type.Union([Type.Literal('twofold'), Type.Literal('freeman')], {
+          default: 'twofold',
+          description: 'Risk model: "twofold" (signals weighed by evidence) or "freeman" (the NDSS 2016 baseline); see docs/risk.md',
+        }),
+        thresholds: Type.Object(
+          {
+            medium: Type.Optional(Type.Number({ description: 'Score (log10 likelihood ratio) from which a second factor is required' })),
+            high: Type.Optional(
+              Type.Number({ description: 'Score from which a phishing-resistant factor is required, or the sign-in denied' }),
+            ),
+            very_high: Type.Optional(Type.Number({ description: 'Score from which the sign-in is denied' })),
+          },
+          { default: {}, additionalProperties: false, description: "Band boundaries; default: the model's own (docs/risk.md)" },
+        ),
+        retention_days: Type.Integer({
+          default: 180,
+          minimum: 1,
+          maximum: 3650,
+          description: 'Sign-ins older than this leave the risk history',
+        }),
+        per_user_cap: Type.Integer({ default: 200, minimum: 10, maximum: 10_000, description: 'Most sign-ins remembered per user' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    webauthn: Type.Object(
+      {
+        rp_id: Type.String({
+          default: '',
+          description:
+            "Passkeys' relying-party ID: public_url's host or a parent domain of it (never an IP address); default: public_url's host",
+        }),
+        rp_name: Type.String({ default: 'twofold', description: 'Name authenticators show next to a passkey' }),
+        origins: Type.Array(Type.String(), {
+          default: [],
+          description: 'Origins whose pages may use passkeys (each within rp_id); default: the origin of public_url',
+        }),
+        timeout: Duration('3m', 'Time to answer a passkey prompt; its challenge expires with it'),
+        uv_counts_as_two_factors: Type.Boolean({
+          default: false,
+          description: 'A passkey assertion with user verification (PIN, biometric) counts as two factors',
+        }),
+      },
+      { default: {} },
+    ),
+    geoip: Type.Object(
+      {
+        city_db: Type.String({
+          default: 'builtin',
+          description:
+            'MaxMind-format (mmdb) city database for country, region, city and coordinates: "builtin" (DB-IP Lite, CC BY 4.0, shipped as an npm package), a file path (e.g. GeoLite2-City.mmdb), or "" for none',
+        }),
+        asn_db: Type.String({
+          default: '',
+          description: 'mmdb file giving the autonomous system of an IP (e.g. GeoLite2-ASN.mmdb); "" for none',
+        }),
+      },
+      { default: {}, description: 'Where sign-ins come from, for the risk engine (docs/risk.md)' },
+    ),
+    remember_device: Type.Object(
+      {
+        lifetime: Duration('30d', '"Remember this device": how long a remembered browser lowers the risk of its sign-ins'),
+        enabled: Type.Boolean({ default: true, description: 'Offer "remember this device" at the second-factor step' }),
+        skip_second_factor: Type.Boolean({
+          default: true,
+          description:
+            'A low-risk sign-in from a remembered browser skips the second factor; false: a second factor is always asked (the memory still lowers risk)',
+        }),
+      },
+      { default: {} },
+    ),
+    session_by_risk: Type.Object(
+      {
+        medium: Type.Object(
+          {
+            idle_timeout: Duration('15m', 'Idle timeout of a session whose sign-in was medium risk'),
+            absolute_lifetime: Duration('4h', 'Absolute lifetime of a session whose sign-in was medium risk'),
+          },
+          { default: {} },
+        ),
+        high: Type.Object(
+          {
+            idle_timeout: Duration('5m', 'Idle timeout of a session whose sign-in was high risk'),
+            absolute_lifetime: Duration('1h', 'Absolute lifetime of a session whose sign-in was high risk'),
+          },
+          { default: {} },
+        ),
+      },
+      { default: {}, description: 'Shorter sessions after riskier sign-ins; never longer than session.* (low risk gets those)' },
+    ),
+    risk_policy: Type.Object(
+      {
+        min_history: Type.Integer({
+          default: 8,
+          minimum: 0,
+          maximum: 1000,
+          description:
+            'Successful sign-ins a user needs on record before risk may skip a factor, demand a passkey or deny; until then the policy alone decides (a second factor whenever the user has one)',
+        }),
+      },
+      { default: {} },
+    ),
+    smtp: Type.Object(
+      {
+        url: Type.String({
+          default: '',
+          description:
+            'smtp://user:pass@host:587 or smtps://… for security emails (new device or location, factor changes); "" turns email off',
+        }),
+        from: Type.String({ default: '', description: 'Sender address of security emails, e.g. "twofold <security@example.com>"' }),
       },
       { default: {} },
     ),
   },
   { additionalProperties: false },
 );
+
+/**
+ * Every section, however deep, refuses keys it does not know: a misspelt setting
+ * (`session.idle_timout`) is an error at start, not silently the default. Applied once here so a
+ * section added later is closed too.
+ */
+function closeSections(schema: TSchema): void {
+  if (schema.type === 'object' && schema.properties) {
+    schema.additionalProperties = false;
+    for (const child of Object.values(schema.properties as Record<string, TSchema>)) closeSections(child);
+  }
+  if (schema.type === 'array' && schema.items) closeSections(schema.items as TSchema);
+  for (const option of (schema.anyOf ?? []) as TSchema[]) closeSections(option);
+}
+closeSections(ConfigSchema);
 
 export type RawConfig = Static<typeof ConfigSchema>;
 
@@ -180,12 +369,26 @@ export interface Config {
   publicOrigin: string;
   dataDir: string;
   sqlitePath: string;
+  /** Where the data lives: the SQLite file at sqlitePath, or a PostgreSQL database shared by nodes. */
+  store: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+  /** Shared Redis (rate limits, revocation broadcast), or null. */
+  redisUrl: string | null;
+  migrateOnStart: boolean;
   encryptionKey?: string;
   logLevel: string;
   trustedProxies: string[];
   /** Plain-http localhost development: cookies without __Host- and Secure. */
   insecureCookies: boolean;
-  session: { idleTimeoutMs: number; absoluteLifetimeMs: number; touchIntervalMs: number; enrollmentLifetimeMs: number };
+  session: {
+    idleTimeoutMs: number;
+    absoluteLifetimeMs: number;
+    touchIntervalMs: number;
+    enrollmentLifetimeMs: number;
+    /** Sensitive actions need a factor proven within this (ASVS 5.0 V7.5). */
+    sensitiveMaxAgeMs: number;
+  };
+  /** Access and refresh tokens (docs/tokens.md). */
+  tokens: { accessTtlMs: number; refreshAbsoluteLifetimeMs: number; refreshIdleTimeoutMs: number; issuer: string; audience: string[] };
   login: { pendingLifetimeMs: number; maxCodeAttempts: number; maxConsecutiveFactorFailures: number; requireSecondFactor: boolean };
   totp: { issuer: string; window: number };
   rateLimit: { failuresBeforeDelay: number; maxDelayMs: number; ipFailuresPerHour: number };
@@ -199,7 +402,23 @@ export interface Config {
   /** The built-in reverse proxy, when an upstream is configured. */
   proxy: { upstream: URL; host: string; port: number; publicUrl: URL } | null;
   identityHeaders: { jwt: boolean; jwtLifetimeMs: number };
-  sessionCache: { maxEntries: number };
+  sessionCache: { maxEntries: number; maxAgeMs: number; maxAgeWithoutBroadcastMs: number };
+  /** Who may scrape GET /metrics: these networks, or anyone presenting the token. */
+  metrics: { token: string; networks: string[] };
+  /** Passkeys: the relying party and the origins allowed to use it (src/core/factors/webauthn.ts). */
+  webauthn: RelyingParty;
+  /** The risk engine (src/core/risk): model, band thresholds, history retention. */
+  risk: RiskSettings;
+  /** mmdb files for the sign-in context: 'builtin' = the DB-IP Lite package; null = none (src/context/geoip.ts). */
+  geoip: { cityDb: string | null; asnDb: string | null };
+  /** "Remember this device": null when not offered. */
+  rememberDevice: { lifetimeMs: number; skipSecondFactor: boolean } | null;
+  /** Session lifetimes after medium- and high-risk sign-ins (src/core/policy/risk-lifetimes.ts). */
+  sessionByRisk: RiskLifetimeTable;
+  /** Security emails; null when no SMTP server is configured. */
+  smtp: { url: string; from: string } | null;
+  /** Risk acts on a user's sign-ins once this many are on record (too little history says nothing). */
+  riskPolicy: { minHistory: number };
 }
 
 export class ConfigError extends Error {
@@ -303,23 +522,33 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 }
 
 function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
+  /** Durations already refused, so the checks that compare two of them stay quiet about those. */
+  const badDurations = new Set<string>();
   const duration = (key: string, value: string, minMs = 1000): number => {
     const ms = parseDuration(value);
     if (ms === null) problems.push(`${key}: "${value}" is not a duration (use e.g. 90s, 30m, 12h, 7d)`);
     else if (ms < minMs) problems.push(`${key}: must be at least ${minMs / 1000}s`);
+    if (ms === null || ms < minMs) badDurations.add(key);
     return ms ?? 0;
   };
+  const bothValid = (...keys: string[]): boolean => keys.every((key) => !badDurations.has(key));
   const session = {
     idleTimeoutMs: duration('session.idle_timeout', raw.session.idle_timeout, 60_000),
     absoluteLifetimeMs: duration('session.absolute_lifetime', raw.session.absolute_lifetime, 60_000),
     touchIntervalMs: duration('session.touch_interval', raw.session.touch_interval, 0),
     enrollmentLifetimeMs: duration('session.enrollment_lifetime', raw.session.enrollment_lifetime, 60_000),
+    sensitiveMaxAgeMs: duration('session.sensitive_max_age', raw.session.sensitive_max_age, 10_000),
   };
-  if (session.idleTimeoutMs > session.absoluteLifetimeMs) {
+  if (bothValid('session.idle_timeout', 'session.absolute_lifetime') && session.idleTimeoutMs > session.absoluteLifetimeMs) {
     problems.push('session.idle_timeout: must not be longer than session.absolute_lifetime');
   }
-  if (session.touchIntervalMs >= session.idleTimeoutMs) {
+  if (bothValid('session.touch_interval', 'session.idle_timeout') && session.touchIntervalMs >= session.idleTimeoutMs) {
     problems.push('session.touch_interval: must be shorter than session.idle_timeout');
+  }
+  const refreshIdleMs = duration('tokens.refresh_idle_timeout', raw.tokens.refresh_idle_timeout, 60_000);
+  const refreshAbsoluteMs = duration('tokens.refresh_absolute_lifetime', raw.tokens.refresh_absolute_lifetime, 60_000);
+  if (bothValid('tokens.refresh_idle_timeout', 'tokens.refresh_absolute_lifetime') && refreshIdleMs > refreshAbsoluteMs) {
+    problems.push('tokens.refresh_idle_timeout: must not be longer than tokens.refresh_absolute_lifetime');
   }
 
   let publicUrl: URL | undefined;
@@ -338,13 +567,29 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
       `public_url: ${publicUrl.origin} is plain http on a non-loopback host; serve twofold over https (plain http is only for localhost development)`,
     );
   }
+  for (const cidr of raw.metrics.networks) {
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(cidr)) problems.push(`metrics.networks: "${cidr}" is not an IP or CIDR`);
+  }
   for (const cidr of raw.trusted_proxies) {
     if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(cidr)) problems.push(`trusted_proxies: "${cidr}" is not an IP or CIDR`);
   }
+  for (const domain of raw.redirect_domains) {
+    if (!REDIRECT_DOMAIN.test(domain))
+      problems.push(`redirect_domains: "${domain}" is not a host name (e.g. app.example.com, *.example.com, app.example.com:8443)`);
+  }
+  try {
+    trustedNetworks(raw.trusted_proxies.filter((cidr) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(cidr)));
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
 
   let sqlitePath = resolve(cwd, raw.data_dir, 'twofold.db');
+  let store: Config['store'] = { kind: 'sqlite' };
   if (raw.store.startsWith('sqlite:')) sqlitePath = resolve(cwd, raw.store.slice('sqlite:'.length));
-  else if (raw.store !== 'sqlite') problems.push(`store: "${raw.store}" is not supported (use "sqlite" or "sqlite:/path/file.db")`);
+  else if (/^postgres(ql)?:\/\//.test(raw.store)) store = { kind: 'postgres', url: raw.store };
+  // The value is not echoed: a database URL may carry a password.
+  else if (raw.store !== 'sqlite') problems.push('store: not supported (use "sqlite", "sqlite:/path/file.db" or "postgres://…")');
+  if (raw.redis && !/^rediss?:\/\//.test(raw.redis)) problems.push('redis: expected a redis:// or rediss:// URL');
 
   const config: Config = {
     host: raw.host,
@@ -353,6 +598,9 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
     publicOrigin: publicUrl?.origin ?? '',
     dataDir: resolve(cwd, raw.data_dir),
     sqlitePath,
+    store,
+    redisUrl: raw.redis || null,
+    migrateOnStart: raw.migrate_on_start,
     encryptionKey: raw.encryption_key,
     logLevel: raw.log_level,
     trustedProxies: raw.trusted_proxies,
@@ -393,8 +641,56 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
       jwt: raw.identity_headers.jwt,
       jwtLifetimeMs: duration('identity_headers.jwt_lifetime', raw.identity_headers.jwt_lifetime),
     },
-    sessionCache: { maxEntries: raw.session_cache.max_entries },
+    tokens: {
+      accessTtlMs: duration('tokens.access_ttl', raw.tokens.access_ttl, 10_000),
+      refreshAbsoluteLifetimeMs: refreshAbsoluteMs,
+      refreshIdleTimeoutMs: refreshIdleMs,
+      issuer: raw.tokens.issuer || (publicUrl?.origin ?? ''),
+      audience: raw.tokens.audience,
+    },
+    sessionCache: {
+      maxEntries: raw.session_cache.max_entries,
+      maxAgeMs: duration('session_cache.max_age', raw.session_cache.max_age, 0),
+      maxAgeWithoutBroadcastMs: duration('session_cache.max_age_without_broadcast', raw.session_cache.max_age_without_broadcast, 0),
+    },
+    metrics: { token: raw.metrics.token, networks: raw.metrics.networks },
+    risk: riskSettings(raw.risk, problems),
+    webauthn: relyingParty(
+      {
+        rpId: raw.webauthn.rp_id,
+        rpName: raw.webauthn.rp_name,
+        origins: raw.webauthn.origins,
+        timeoutMs: duration('webauthn.timeout', raw.webauthn.timeout, 10_000),
+        uvCountsAsTwoFactors: raw.webauthn.uv_counts_as_two_factors,
+      },
+      publicUrl,
+      problems,
+    ),
+    geoip: {
+      cityDb: raw.geoip.city_db === 'builtin' || raw.geoip.city_db === '' ? raw.geoip.city_db || null : resolve(cwd, raw.geoip.city_db),
+      asnDb: raw.geoip.asn_db ? resolve(cwd, raw.geoip.asn_db) : null,
+    },
+    rememberDevice: raw.remember_device.enabled
+      ? {
+          lifetimeMs: duration('remember_device.lifetime', raw.remember_device.lifetime, 60_000),
+          skipSecondFactor: raw.remember_device.skip_second_factor,
+        }
+      : null,
+    sessionByRisk: {
+      medium: {
+        idleTimeoutMs: duration('session_by_risk.medium.idle_timeout', raw.session_by_risk.medium.idle_timeout, 60_000),
+        absoluteLifetimeMs: duration('session_by_risk.medium.absolute_lifetime', raw.session_by_risk.medium.absolute_lifetime, 60_000),
+      },
+      high: {
+        idleTimeoutMs: duration('session_by_risk.high.idle_timeout', raw.session_by_risk.high.idle_timeout, 60_000),
+        absoluteLifetimeMs: duration('session_by_risk.high.absolute_lifetime', raw.session_by_risk.high.absolute_lifetime, 60_000),
+      },
+    },
+    riskPolicy: { minHistory: raw.risk_policy.min_history },
+    smtp: raw.smtp.url ? { url: raw.smtp.url, from: raw.smtp.from || `twofold <twofold@${publicUrl?.hostname ?? 'localhost'}>` } : null,
   };
+  // The URL is not echoed: it may carry the SMTP password.
+  if (raw.smtp.url && !/^smtps?:\/\/[^/\s]+/.test(raw.smtp.url)) problems.push('smtp.url: expected smtp://host:port or smtps://host:port');
   if (raw.proxy.upstream) {
     try {
       const upstream = new URL(raw.proxy.upstream);

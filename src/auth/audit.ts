@@ -11,15 +11,25 @@ export type EventType =
   | 'session.revoked'
   | 'session.logout'
   | 'session.step_up'
+  | 'token.theft_detected'
   | 'factor.totp.enrollment_started'
   | 'factor.totp.enrolled'
   | 'factor.recovery_codes.regenerated'
   | 'factor.reset'
+  | 'factor.webauthn.registered'
+  | 'factor.webauthn.renamed'
+  | 'factor.webauthn.removed'
+  | 'webauthn.clone_suspected'
   | 'password.changed'
   | 'user.created'
   | 'user.disabled'
   | 'user.enabled'
-  | 'setup.completed';
+  | 'setup.completed'
+  | 'risk.decision'
+  | 'device.remembered'
+  | 'device.revoked'
+  | 'notification.sent'
+  | 'notification.failed';
 
 export interface EventInput {
   type: EventType;

@@ -1,10 +1,14 @@
 import type { Config } from '../config.js';
+import type { DeviceCookie } from '../context/device-cookie.js';
 import type { Clock } from '../core/clock.js';
 import type { RandomBytes } from '../core/random.js';
 import type { SessionLifetimes } from '../core/session/session.js';
 import type { PasswordHasher } from '../crypto/password-hasher.js';
 import type { SecretBox } from '../crypto/secret-box.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
+import type { KeyRing } from './key-ring.js';
+import type { RiskService } from './risk/risk-service.js';
 import type { SessionCache } from './session-cache.js';
 import type { Throttles } from './throttles.js';
 
@@ -22,12 +26,20 @@ export interface AuthDeps {
   throttles: Throttles;
   /** Validated sessions in memory; the store given here already evicts from it on every revocation. */
   sessionCache: SessionCache;
+  /** Access-token signing keys (docs/tokens.md). */
+  keyRing: KeyRing;
+  /** Prometheus counters; the store given here already counts every audit event appended. */
+  metrics?: Metrics;
+  /** Adaptive authentication: the risk engine, geo databases and security email (src/auth/risk). */
+  risk?: RiskService;
 }
 
 /** Where a request came from, as recorded on sessions and events. */
 export interface RequestContext {
   ip: string;
   userAgent: string;
+  /** The browser's device cookie, on sign-in requests (src/context/device-cookie.ts). */
+  device?: DeviceCookie;
 }
 
 export const lifetimesOf = (config: Config): SessionLifetimes => config.session;

@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'factor_locked'
   | 'method_not_available'
   | 'unauthenticated'
+  | 'step_up_required'
+  | 'invalid_grant'
+  | 'unsupported_grant_type'
   | 'enrollment_only'
   | 'forbidden'
   | 'not_found'
@@ -19,7 +22,13 @@ export type ErrorCode =
   | 'setup_link_invalid'
   | 'no_pending_enrollment'
   | 'csrf_failed'
-  | 'unavailable';
+  | 'unavailable'
+  | 'passkey_invalid'
+  | 'passkey_challenge_invalid'
+  | 'passkey_unknown'
+  | 'passkey_clone_suspected'
+  | 'passkey_origin_mismatch'
+  | 'passkey_unavailable';
 
 export class AppError extends Error {
   constructor(

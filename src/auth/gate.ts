@@ -3,7 +3,7 @@ import { decideGate, type GateOutcome } from '../core/access/gate.js';
 import type { Session } from '../core/session/session.js';
 import type { User } from '../store/store.js';
 import type { AuthDeps } from './deps.js';
-import { authenticate } from './sessions.js';
+import { authenticateCredential } from './credentials.js';
 
 /** The request a proxy asks about: what the user asked of the protected app. */
 export interface ProtectedRequest {
@@ -31,7 +31,7 @@ export function createGate(deps: AuthDeps): Gate {
   const rules: CompiledAccessRules = compileAccessRules(deps.config.accessRules, deps.config.defaultPolicy);
   return {
     async check(token, request) {
-      const auth = token === undefined ? undefined : await authenticate(deps, token);
+      const auth = token === undefined ? undefined : await authenticateCredential(deps, token);
       const identity = auth?.kind === 'authenticated' ? { session: auth.session, user: auth.user } : undefined;
       const subject = identity ? { username: identity.user.username, groups: groupsOf(identity.user) } : undefined;
       const access = evaluateAccess(rules, { host: request.host, path: request.path, method: request.method, ip: request.ip, subject });

@@ -4,6 +4,7 @@ import type { User } from '../store/store.js';
 import { recordEvent } from './audit.js';
 import type { AuthDeps, RequestContext } from './deps.js';
 import { AppError } from './errors.js';
+import { assertRecentAuthentication } from './sensitive-actions.js';
 import { revokeOtherSessions } from './sessions.js';
 
 /** Refuses a new password that the policy (length, blocklist, username) rejects. */
@@ -21,6 +22,9 @@ export async function changePassword(
   ctx: RequestContext,
 ): Promise<{ endedSessions: number }> {
   if (session.kind !== 'full') throw new AppError('enrollment_only', 'Finish setting up your second factor first.');
+  // ASVS 5.0 V7.5: with two factors the second must be recent; a one-factor account's re-typed
+  // current password, checked next, is its re-authentication.
+  if (session.aal >= 2) await assertRecentAuthentication(deps, user, session);
   if (!(await deps.hasher.verify(user.passwordHash, input.currentPassword))) {
     await recordEvent(
       deps,

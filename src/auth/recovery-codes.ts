@@ -4,6 +4,7 @@ import type { User } from '../store/store.js';
 import { recordEvent } from './audit.js';
 import type { AuthDeps, RequestContext } from './deps.js';
 import { AppError } from './errors.js';
+import { assertRecentAuthentication } from './sensitive-actions.js';
 
 /** Fresh codes: the plain ones go to the user once, only their keyed hashes are kept. */
 export function newRecoveryCodes(deps: AuthDeps): { plain: string[]; hashes: string[] } {
@@ -14,6 +15,7 @@ export function newRecoveryCodes(deps: AuthDeps): { plain: string[]; hashes: str
 /** Replaces the whole set; the old codes stop working at once. Needs a two-factor session. */
 export async function regenerateRecoveryCodes(deps: AuthDeps, user: User, session: Session, ctx: RequestContext): Promise<string[]> {
   if (session.aal < 2) throw new AppError('forbidden', 'Regenerating recovery codes needs a session signed in with two factors.');
+  await assertRecentAuthentication(deps, user, session);
   if (!(await deps.store.factors.findConfirmedTotp(user.id))) {
     throw new AppError('conflict', 'Set up an authenticator app before generating recovery codes.');
   }

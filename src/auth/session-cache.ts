@@ -5,6 +5,19 @@ import type { User } from '../store/store.js';
 export interface CachedAuthentication {
   session: Session;
   user: User;
+  /** When it was read from the store (monotonic ms), for the max-age check; set by the cache. */
+  cachedAt?: number;
+}
+
+export interface SessionCacheOptions {
+  /**
+   * Longest an entry is trusted, asked on every lookup. Nodes sharing PostgreSQL cannot see each
+   * other's writes: while revocations are broadcast to this node it is long, when they cannot be it
+   * is short, so a revocation elsewhere lands within it. Default: forever (SQLite's data_version suffices).
+   */
+  maxAgeMs?: () => number;
+  /** Monotonic milliseconds (performance.now): cache freshness is real elapsed time, not the domain clock. */
+  now?: () => number;
 }
 
 /** Field by field: a User holds only strings, numbers, booleans and null. */
@@ -30,10 +43,17 @@ export class SessionCache {
   /** Moves on every eviction, so a lookup that raced with a revocation does not cache what it read before it. */
   private generation = 0;
 
+  private readonly maxAgeMs: (() => number) | undefined;
+  private readonly now: () => number;
+
   constructor(
     private readonly maxEntries: number,
     private readonly externalVersion: () => number = () => 0,
-  ) {}
+    options: SessionCacheOptions = {},
+  ) {
+    this.maxAgeMs = options.maxAgeMs;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   get(tokenHash: TokenHash): CachedAuthentication | undefined {
     if (this.maxEntries === 0) return undefined;
@@ -43,7 +63,12 @@ export class SessionCache {
       this.seenVersion = version;
       return undefined;
     }
-    return this.byHash.get(tokenHash);
+    const entry = this.byHash.get(tokenHash);
+    if (entry !== undefined && this.maxAgeMs !== undefined && this.now() - entry.cachedAt! >= this.maxAgeMs()) {
+      this.remove(tokenHash);
+      return undefined;
+    }
+    return entry;
   }
 
   /** Call before reading the store; pass the value to set(). */
@@ -53,6 +78,10 @@ export class SessionCache {
 
   set(tokenHash: TokenHash, entry: CachedAuthentication, snapshot: number): void {
     if (this.maxEntries === 0 || snapshot !== this.generation) return;
+    // One entry per session, so evictSession() finds it: a session may be looked up by its token's
+    // hash or, for access tokens, by its id (auth/access-tokens.ts), and only the latest key is kept.
+    const previous = this.hashBySession.get(entry.session.id);
+    if (previous !== undefined && previous !== tokenHash) this.remove(previous);
     if (this.byHash.size >= this.maxEntries) this.evictOldest();
     let hashes = this.hashesByUser.get(entry.user.id);
     if (!hashes) this.hashesByUser.set(entry.user.id, (hashes = new Set()));
@@ -61,6 +90,7 @@ export class SessionCache {
     // Users are never mutated in place, so sharing one is invisible.
     const sibling = hashes.size > 0 ? this.byHash.get(hashes.values().next().value!) : undefined;
     if (sibling !== undefined && sibling.user !== entry.user && sameUser(sibling.user, entry.user)) entry.user = sibling.user;
+    if (this.maxAgeMs !== undefined) entry.cachedAt = this.now();
     this.byHash.set(tokenHash, entry);
     this.hashBySession.set(entry.session.id, tokenHash);
     hashes.add(tokenHash);

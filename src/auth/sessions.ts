@@ -1,14 +1,19 @@
 import { hashToken, looksLikeSecretToken, newSecretToken, newSessionId, type SessionId } from '../core/ids.js';
 import { sessionStatus, startSession, touch, type FactorUse, type Session, type SessionKind } from '../core/session/session.js';
-import type { User } from '../store/store.js';
+import type { SessionType, User } from '../store/store.js';
 import { recordEvent } from './audit.js';
 import { lifetimesOf, type AuthDeps, type RequestContext } from './deps.js';
 import { AppError } from './errors.js';
+import { sessionLifetimesFor } from './token-lifetimes.js';
+import { lifetimesForRisk } from '../core/policy/risk-lifetimes.js';
+import type { RiskBand } from '../core/risk/policy.js';
 
 export interface IssuedSession {
   session: Session;
   /** The bearer secret: handed to the client once, stored only as its SHA-256. */
   token: string;
+  /** 'tokens': hand the client access and refresh tokens (auth/refresh-tokens.ts), not this secret. */
+  sessionType?: SessionType;
 }
 
 /** Every (re)authentication gets a brand-new session and token (OWASP: renew the id on privilege change). */
@@ -18,12 +23,18 @@ export async function issueSession(
   kind: SessionKind,
   amr: FactorUse[],
   ctx: RequestContext,
+  sessionType: SessionType = 'cookie',
+  /** The sign-in's risk band: riskier sign-ins get shorter sessions (core/policy/risk-lifetimes.ts). */
+  riskBand?: RiskBand,
 ): Promise<IssuedSession> {
   const token = newSecretToken(deps.random);
+  const configured = sessionLifetimesFor(deps.config, sessionType);
+  const lifetimes = lifetimesForRisk(configured, riskBand, deps.config.sessionByRisk);
   const session = startSession(
     { id: newSessionId(deps.random), userId: user.id, kind, amr, now: deps.clock.now(), ip: ctx.ip, userAgent: ctx.userAgent },
-    lifetimesOf(deps.config),
+    lifetimes,
   );
+  if (lifetimes.idleTimeoutMs < configured.idleTimeoutMs) session.idleTimeoutMs = lifetimes.idleTimeoutMs;
   await deps.store.sessions.create(session, hashToken(token));
   await recordEvent(
     deps,
@@ -36,7 +47,7 @@ export async function issueSession(
     },
     ctx,
   );
-  return { session, token };
+  return { session, token, sessionType };
 }
 
 export type Authentication =

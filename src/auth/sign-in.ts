@@ -2,12 +2,14 @@ import { hashToken, looksLikeSecretToken, newRecordId, newSecretToken } from '..
 import { normalizeUsername } from '../core/identity/username.js';
 import { afterPassword, type SecondFactorMethod } from '../core/policy/second-factor-policy.js';
 import type { FactorUse } from '../core/session/session.js';
-import type { PendingLogin, User } from '../store/store.js';
+import type { PendingLogin, SessionType, User } from '../store/store.js';
 import { recordEvent } from './audit.js';
 import type { AuthDeps, RequestContext } from './deps.js';
 import { AppError } from './errors.js';
-import { verifySecondFactor } from './second-factor.js';
+import { checkFactorAnswer, type FactorAnswer } from './second-factor.js';
+import { passkeyError, type PasskeyRefusal } from './webauthn.js';
 import { issueSession, type IssuedSession } from './sessions.js';
+import { assessSignIn, holdForSecondFactor, secondFactorRisk, signInFailed, signInSucceeded } from './risk/sign-in-risk.js';
 
 export type PasswordStepResult =
   | { state: 'authenticated'; issued: IssuedSession }
@@ -22,7 +24,7 @@ const INVALID = 'Invalid username or password.';
  */
 export async function signInWithPassword(
   deps: AuthDeps,
-  input: { username: string; password: string },
+  input: { username: string; password: string; sessionType?: SessionType },
   ctx: RequestContext,
 ): Promise<PasswordStepResult> {
   const username = normalizeUsername(input.username) ?? input.username.slice(0, 64).toLowerCase();
@@ -32,6 +34,7 @@ export async function signInWithPassword(
   const passwordOk = user ? await deps.hasher.verify(user.passwordHash, input.password) : await deps.hasher.verifyDummy(input.password);
   if (!user || !passwordOk || user.disabled) {
     await deps.throttles.passwordFailed(username, ctx.ip);
+    await signInFailed(deps, user?.id ?? username, ctx);
     const reason = !user ? 'unknown_user' : !passwordOk ? 'wrong_password' : 'user_disabled';
     await recordEvent(deps, { type: 'login.password', outcome: 'failure', userId: user?.id ?? null, reason }, ctx);
     throw new AppError('invalid_credentials', INVALID);
@@ -41,16 +44,22 @@ export async function signInWithPassword(
   const now = deps.clock.now();
   const password: FactorUse = { method: 'pwd', at: now };
   const totp = await deps.store.factors.findConfirmedTotp(user.id);
-  const recoveryCodesLeft = totp ? await deps.store.factors.countRecoveryCodesLeft(user.id) : 0;
+  const passkeys = await deps.store.webauthn.countCredentials(user.id);
+  const recoveryCodesLeft = totp || passkeys > 0 ? await deps.store.factors.countRecoveryCodesLeft(user.id) : 0;
   const outcome = afterPassword(
-    { totp: totp !== undefined, recoveryCodesLeft },
+    { totp: totp !== undefined, recoveryCodesLeft, passkeys },
     { requireSecondFactor: deps.config.login.requireSecondFactor },
   );
   await recordEvent(deps, { type: 'login.password', outcome: 'success', userId: user.id, detail: { next: outcome.state } }, ctx);
+  // Adaptive authentication (src/auth/risk): may skip, demand a passkey or deny; sets the session's lifetime band.
+  const risk = await assessSignIn(deps, user, ctx, outcome, { passkeys });
 
-  switch (outcome.state) {
-    case 'authenticated':
-      return { state: 'authenticated', issued: await issueSession(deps, user, 'full', [password], ctx) };
+  switch (risk.outcome.state) {
+    case 'authenticated': {
+      const issued = await issueSession(deps, user, 'full', [password], ctx, input.sessionType, risk.band);
+      await signInSucceeded(deps, user, ctx, risk);
+      return { state: 'authenticated', issued };
+    }
     case 'enrollment_required':
       return { state: 'enrollment_required', issued: await issueSession(deps, user, 'enrollment', [password], ctx) };
     case 'second_factor_required': {
@@ -64,9 +73,11 @@ export async function signInWithPassword(
         consumedAt: null,
         ip: ctx.ip,
         userAgent: ctx.userAgent,
+        sessionType: input.sessionType ?? 'cookie',
       };
       await deps.store.pendingLogins.create(pending, hashToken(pendingToken));
-      return { state: 'second_factor_required', methods: outcome.methods, pendingToken, pending };
+      holdForSecondFactor(deps, pending.id, risk, pending.expiresAt, ctx);
+      return { state: 'second_factor_required', methods: risk.outcome.methods, pendingToken, pending };
     }
   }
 }
@@ -78,7 +89,7 @@ export async function signInWithPassword(
  */
 export async function completeSecondFactor(
   deps: AuthDeps,
-  input: { pendingToken: string | undefined; method: SecondFactorMethod; code: string },
+  input: { pendingToken: string | undefined; rememberDevice?: boolean } & FactorAnswer,
   ctx: RequestContext,
 ): Promise<IssuedSession> {
   const { pending, user } = await livePendingLogin(deps, input.pendingToken);
@@ -87,12 +98,14 @@ export async function completeSecondFactor(
   if (user.factorFailures >= maxConsecutiveFactorFailures) {
     throw new AppError('factor_locked', 'Too many failed codes for this account. An administrator must reset its second factor.');
   }
+  const risk = await secondFactorRisk(deps, pending, user, ctx, input.method);
   const attempts = await deps.store.pendingLogins.addAttempt(pending.id);
   if (attempts > maxCodeAttempts) throw tooManyAttempts();
 
-  const check = await verifySecondFactor(deps, user, input.method, input.code);
+  const check = await checkFactorAnswer(deps, user, input, { purpose: 'sign_in', boundTo: pending.id }, ctx);
   if (!check.ok) {
     await deps.throttles.codeFailed(ctx.ip);
+    await signInFailed(deps, user.id, ctx);
     const failures = await deps.store.users.addFactorFailure(user.id);
     await recordEvent(
       deps,
@@ -104,6 +117,7 @@ export async function completeSecondFactor(
       throw new AppError('factor_locked', 'Too many failed codes for this account. An administrator must reset its second factor.');
     }
     if (attempts >= maxCodeAttempts) throw tooManyAttempts();
+    if (input.method === 'webauthn') throw passkeyError(check.reason as PasskeyRefusal, { attempts_left: maxCodeAttempts - attempts });
     if (check.reason === 'replayed') {
       throw new AppError('code_replayed', 'That code was already used. Wait for the next code.', {
         detail: { attempts_left: maxCodeAttempts - attempts },
@@ -119,7 +133,9 @@ export async function completeSecondFactor(
     { method: 'pwd', at: pending.createdAt },
     { method: check.method, at: deps.clock.now() },
   ];
-  return issueSession(deps, user, 'full', amr, ctx);
+  const issued = await issueSession(deps, user, 'full', amr, ctx, pending.sessionType ?? 'cookie', risk?.band);
+  await signInSucceeded(deps, user, ctx, { ...risk, pendingId: pending.id }, { rememberDevice: input.rememberDevice });
+  return issued;
 }
 
 /** The pending sign-in behind a cookie, if it is unexpired, unused and its user still active. */

@@ -1,10 +1,10 @@
-import type { SecondFactorMethod } from '../core/policy/second-factor-policy.js';
 import type { FactorUse, Session } from '../core/session/session.js';
-import type { User } from '../store/store.js';
+import type { SessionType, User } from '../store/store.js';
 import { recordEvent } from './audit.js';
 import type { AuthDeps, RequestContext } from './deps.js';
 import { AppError } from './errors.js';
-import { verifySecondFactor } from './second-factor.js';
+import { checkFactorAnswer, type FactorAnswer } from './second-factor.js';
+import { passkeyError, type PasskeyRefusal } from './webauthn.js';
 import { issueSession, revokeSession, type IssuedSession } from './sessions.js';
 
 /**
@@ -17,8 +17,9 @@ export async function stepUp(
   deps: AuthDeps,
   user: User,
   session: Session,
-  input: { method: SecondFactorMethod; code: string },
+  input: FactorAnswer,
   ctx: RequestContext,
+  sessionType: SessionType = 'cookie',
 ): Promise<IssuedSession> {
   if (session.kind !== 'full') throw new AppError('enrollment_only', 'Finish setting up your second factor first.');
   await deps.throttles.assertCodeAllowed(ctx.ip);
@@ -27,7 +28,7 @@ export async function stepUp(
   const fresh = await deps.store.users.findById(user.id);
   if (!fresh || fresh.factorFailures >= maxConsecutiveFactorFailures) throw new AppError('factor_locked', lockedMessage);
 
-  const check = await verifySecondFactor(deps, user, input.method, input.code);
+  const check = await checkFactorAnswer(deps, user, input, { purpose: 'step_up', boundTo: session.id }, ctx);
   if (!check.ok) {
     await deps.throttles.codeFailed(ctx.ip);
     const failures = await deps.store.users.addFactorFailure(user.id);
@@ -38,13 +39,14 @@ export async function stepUp(
     );
     if (check.reason === 'not_enrolled') throw new AppError('method_not_available', 'That method is not set up for this account.');
     if (failures >= maxConsecutiveFactorFailures) throw new AppError('factor_locked', lockedMessage);
+    if (input.method === 'webauthn') throw passkeyError(check.reason as PasskeyRefusal);
     if (check.reason === 'replayed') throw new AppError('code_replayed', 'That code was already used. Wait for the next code.');
     throw new AppError('invalid_code', 'That code is not valid.');
   }
   await deps.store.users.resetFactorFailures(user.id);
   const now = deps.clock.now();
   const amr: FactorUse[] = [...session.amr.filter((use) => use.method !== check.method), { method: check.method, at: now }];
-  const issued = await issueSession(deps, user, 'full', amr, ctx);
+  const issued = await issueSession(deps, user, 'full', amr, ctx, sessionType);
   await revokeSession(deps, session, 'rotated_step_up', ctx);
   await recordEvent(
     deps,

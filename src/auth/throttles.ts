@@ -25,13 +25,21 @@ export interface ThrottleConfig extends ThrottleRules {
 
 const DAY_S = 86_400;
 
+/** Makes one named limiter: in memory (one node), or shared by every node (src/store/redis/redis-limiters.ts). */
+export type LimiterFactory = (name: string, options: { points: number; duration: number }) => RateLimiterAbstract;
+
+export const memoryLimiters: LimiterFactory = (_name, options) => new RateLimiterMemory(options);
+
 export function createMemoryThrottles(config: ThrottleConfig): Throttles {
-  const counter = (): RateLimiterAbstract => new RateLimiterMemory({ points: 1_000_000, duration: DAY_S });
-  const pairFailures = counter();
-  const accountFailures = counter();
+  return createThrottles(config, memoryLimiters);
+}
+
+export function createThrottles(config: ThrottleConfig, limiter: LimiterFactory): Throttles {
+  const pairFailures = limiter('pair-failures', { points: 1_000_000, duration: DAY_S });
+  const accountFailures = limiter('account-failures', { points: 1_000_000, duration: DAY_S });
   // A key "blocked" here waits; block() sets the wait explicitly, so delays can grow.
-  const waits = new RateLimiterMemory({ points: 1, duration: 1 });
-  const ipFailures = new RateLimiterMemory({ points: config.ipFailuresPerHour, duration: 3600 });
+  const waits = limiter('waits', { points: 1, duration: 1 });
+  const ipFailures = limiter('ip-failures', { points: config.ipFailuresPerHour, duration: 3600 });
   const accountRules: ThrottleRules = { ...config, failuresBeforeDelay: config.failuresBeforeDelay * 10 };
 
   async function assertNotWaiting(keys: string[]): Promise<void> {

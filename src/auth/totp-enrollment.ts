@@ -7,6 +7,7 @@ import { recordEvent } from './audit.js';
 import type { AuthDeps, RequestContext } from './deps.js';
 import { AppError } from './errors.js';
 import { newRecoveryCodes } from './recovery-codes.js';
+import { assertRecentAuthentication } from './sensitive-actions.js';
 import { openTotpSecret, totpParamsOf } from './second-factor.js';
 import { issueSession, revokeOtherSessions, revokeSession, type IssuedSession } from './sessions.js';
 
@@ -19,16 +20,19 @@ export interface TotpEnrollment {
 
 /**
  * Replacing a confirmed factor is a sensitive action: it needs a two-factor session. A session from
- * a password alone (enrollment) may only add the first factor.
+ * a password alone (enrollment) may only add the first factor. Adding or replacing a factor from a
+ * full session needs a recent factor too (session.sensitive_max_age, ASVS 5.0 V7.5.1); the
+ * restricted enrollment session is short-lived and exists for this alone.
  */
-function assertMayEnroll(session: Session, hasConfirmed: boolean): void {
+async function assertMayEnroll(deps: AuthDeps, user: User, session: Session, hasConfirmed: boolean): Promise<void> {
   if (hasConfirmed && session.aal < 2)
     throw new AppError('forbidden', 'Replacing an authenticator needs a session signed in with two factors.');
+  if (session.kind === 'full') await assertRecentAuthentication(deps, user, session);
 }
 
 /** Starts (or shows again) an unconfirmed TOTP secret for the user. */
 export async function startTotpEnrollment(deps: AuthDeps, user: User, session: Session, ctx: RequestContext): Promise<TotpEnrollment> {
-  assertMayEnroll(session, (await deps.store.factors.findConfirmedTotp(user.id)) !== undefined);
+  await assertMayEnroll(deps, user, session, (await deps.store.factors.findConfirmedTotp(user.id)) !== undefined);
   let factor = await deps.store.factors.findPendingTotp(user.id);
   if (!factor) {
     const id = newRecordId('totp', deps.random);
@@ -72,7 +76,7 @@ export async function confirmTotpEnrollment(
   input: { code: string; endOtherSessions: boolean },
   ctx: RequestContext,
 ): Promise<TotpConfirmation> {
-  assertMayEnroll(session, (await deps.store.factors.findConfirmedTotp(user.id)) !== undefined);
+  await assertMayEnroll(deps, user, session, (await deps.store.factors.findConfirmedTotp(user.id)) !== undefined);
   const factor = await deps.store.factors.findPendingTotp(user.id);
   if (!factor) throw new AppError('no_pending_enrollment', 'Start the authenticator set-up first.');
   const now = deps.clock.now();

@@ -57,7 +57,7 @@ export async function setUserDisabled(
 }
 
 /**
- * Removes the user's TOTP factor and recovery codes (lost phone); their next sign-in must enroll
+ * Removes the user's TOTP factor, recovery codes and passkeys (lost phone); their next sign-in must enroll
  * again. Their sessions end, since they were proven with the removed factor.
  */
 export async function resetFactors(deps: AuthDeps, user: User, ctx: RequestContext | null): Promise<{ endedSessions: number }> {

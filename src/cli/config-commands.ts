@@ -32,7 +32,23 @@ export function registerConfigCommands(program: Command): void {
  * (public_origin, sqlite_path, insecure_cookies, …) appear too: they are what the server will use.
  */
 export function displayConfig(config: Config): Record<string, unknown> {
-  return toDisplay({ ...config, encryptionKey: config.encryptionKey === undefined ? null : '***' }) as Record<string, unknown>;
+  return toDisplay({
+    ...config,
+    encryptionKey: config.encryptionKey === undefined ? null : '***',
+    store: config.store.kind === 'postgres' ? { ...config.store, url: withoutPassword(config.store.url) } : config.store,
+    redisUrl: config.redisUrl === null ? null : withoutPassword(config.redisUrl),
+  }) as Record<string, unknown>;
+}
+
+/** A database or Redis URL as printed: its password replaced by ***. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return '***';
+  }
 }
 
 function toDisplay(value: unknown): unknown {

@@ -3,8 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { AppError } from '../auth/errors.js';
 import { CliError } from './cli-error.js';
 import { registerConfigCommands } from './config-commands.js';
+import { registerRiskCommands } from './risk-commands.js';
+import { registerKeyCommands } from './key-commands.js';
+import { registerMigrateCommands } from './migrate-commands.js';
 import { registerServe } from './serve.js';
 import { registerSessionCommands } from './session-commands.js';
+import { registerEventCommands } from './event-commands.js';
 import { registerUserCommands } from './user-commands.js';
 
 /** Usage errors (unknown command or option, missing argument, conflicting flags) exit 2, as in POSIX utilities. */
@@ -23,7 +27,11 @@ program
 registerServe(program);
 registerUserCommands(program);
 registerSessionCommands(program);
+registerEventCommands(program);
 registerConfigCommands(program);
+registerRiskCommands(program);
+registerKeyCommands(program);
+registerMigrateCommands(program);
 
 try {
   await program.parseAsync(process.argv);

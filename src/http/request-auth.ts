@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthDeps, RequestContext } from '../auth/deps.js';
 import { AppError } from '../auth/errors.js';
-import { authenticate } from '../auth/sessions.js';
+import { authenticateCredential } from '../auth/credentials.js';
 import type { Session } from '../core/session/session.js';
 import type { User } from '../store/store.js';
 import type { Cookies } from './cookies.js';
@@ -20,13 +20,18 @@ declare module 'fastify' {
 export const requestContext = (request: FastifyRequest): RequestContext => ({
   ip: request.ip,
   userAgent: (request.headers['user-agent'] ?? '').slice(0, 512),
+  ...(request.device ? { device: request.device } : {}),
 });
 
-/** The session secret from `Authorization: Bearer` first, else from the session cookie. */
+/** The session secret or access token from `Authorization: Bearer` first, else the session cookie. */
 export function presentedToken(request: FastifyRequest, cookies: Cookies): string | undefined {
+  return bearerToken(request) ?? cookies.sessionToken(request);
+}
+
+/** The credential of an `Authorization: Bearer` header, if there is one. */
+export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
-  return cookies.sessionToken(request);
+  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
 }
 
 export interface SessionRequirement {
@@ -38,7 +43,7 @@ export interface SessionRequirement {
 /** A preHandler that lets the request through only with a live session meeting the requirement. */
 export function requireSession(deps: AuthDeps, cookies: Cookies, requirement: SessionRequirement = {}) {
   return async function sessionGate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const result = await authenticate(deps, presentedToken(request, cookies));
+    const result = await authenticateCredential(deps, presentedToken(request, cookies));
     if (result.kind !== 'authenticated') {
       throw new AppError('unauthenticated', 'Sign in first: no valid session.', { detail: { reason: result.reason } });
     }

@@ -29,7 +29,7 @@ export const SessionSchema = Type.Object({
   user: UserSummarySchema,
   kind: Type.Union([Type.Literal('full'), Type.Literal('enrollment')]),
   aal: Type.Integer({ description: 'Authenticator assurance level: 1 or 2' }),
-  amr: Type.Array(Type.String(), { description: 'Methods used: pwd, otp (TOTP), rc (recovery code)' }),
+  amr: Type.Array(Type.String(), { description: 'Methods used: pwd, otp (TOTP), rc (recovery code), hwk (passkey or security key)' }),
   factors: Type.Array(Type.Object({ method: Type.String(), at: iso('When this factor was last proven') })),
   auth_time: iso('When the user last authenticated'),
   created_at: iso('Sign-in time'),
@@ -55,8 +55,15 @@ export const SessionListItemSchema = Type.Object({
 
 export const LoginResponseSchema = Type.Object({
   state: Type.Union([Type.Literal('authenticated'), Type.Literal('second_factor_required'), Type.Literal('enrollment_required')]),
-  methods: Type.Optional(Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery_code')]))),
+  methods: Type.Optional(Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery_code'), Type.Literal('webauthn')]))),
   expires_at: Type.Optional(iso('When the pending sign-in or session ends')),
+  pending_token: Type.Optional(
+    Type.String({ description: 'session_type "tokens": send it as `Authorization: Bearer` to /api/v1/login/second-factor' }),
+  ),
+  access_token: Type.Optional(Type.String({ description: 'session_type "tokens": a short-lived JWT (EdDSA)' })),
+  refresh_token: Type.Optional(Type.String({ description: 'session_type "tokens": good for one POST /api/v1/token' })),
+  token_type: Type.Optional(Type.Literal('Bearer')),
+  expires_in: Type.Optional(Type.Integer({ description: 'Seconds until the access token expires' })),
 });
 export type LoginResponse = Static<typeof LoginResponseSchema>;
 

@@ -6,21 +6,31 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../auth/deps.js';
 import { Cookies } from './cookies.js';
 import { csrfGuard } from './csrf.js';
-import { registerErrorHandling } from './errors.js';
+import { proxyTrust } from '../context/trusted-proxies.js';
+import { frameworkErrorHandler, registerErrorHandling } from './errors.js';
 import type { HttpContext } from './http-context.js';
+import { acceptEmptyJsonBodies } from './json-body.js';
 import { pageRoutes, renderErrorPage } from './pages/index.js';
+import { adminPageRoutes } from './pages/admin/index.js';
+import { measureRoutes, metricsRoute } from '../metrics/metrics-http.js';
+import { Metrics } from '../metrics/metrics.js';
+import { echoRequestId, genReqId } from './request-id.js';
+import { adminRoutes } from './routes/admin/index.js';
 import { accountRoutes } from './routes/account-routes.js';
+import { deviceRoutes } from './routes/device-routes.js';
+import { deviceCookieHook } from './device-cookie-hook.js';
 import { factorRoutes } from './routes/factor-routes.js';
 import { forwardAuthRoutes } from './routes/forward-auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { loginRoutes } from './routes/login-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { setupRoutes } from './routes/setup-routes.js';
+import { tokenRoutes } from './routes/token-routes.js';
+import { webauthnRoutes } from './routes/webauthn-routes.js';
 import { ErrorSchema } from './schemas.js';
-
-/** Pages may load only our own script, style and images; nobody may frame them; no referrer leaves. */
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+import { openApiOptions } from './openapi.js';
+import { securityHeaders } from './security-headers.js';
+import { buildValidator } from './validation.js';
 
 export interface ServerOptions {
   /** Pino logger options, or false to stay quiet (tests). */
@@ -29,6 +39,7 @@ export interface ServerOptions {
 
 export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   const { config } = deps;
+  const headers = securityHeaders(config);
   const app = Fastify({
     logger:
       options.logger === false
@@ -48,45 +59,40 @@ export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): 
             ...(typeof options.logger === 'object' ? options.logger : {}),
           },
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    genReqId,
+    trustProxy: proxyTrust(config.trustedProxies),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // URLs the router itself refuses (a parameter over maxParamLength, broken percent-encoding)
+    // bypass the error handler and hooks: answer them in our error shape, with our headers.
+    frameworkErrors: frameworkErrorHandler(headers, renderErrorPage),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    // ...but bodies are not coerced (validation.ts).
+    schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const ctx: HttpContext = { deps, cookies: new Cookies(config) };
 
+  acceptEmptyJsonBodies(app);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimit });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'twofold',
-        version: '0.1.0',
-        description:
-          'Two-factor sign-in and sessions. Authenticate with the session cookie, or send the same token as `Authorization: Bearer <token>`. Cookie-authenticated writes need a same-origin `Origin` or `X-CSRF-Token` equal to the twofold_csrf cookie.',
-      },
-      servers: [{ url: config.publicOrigin }],
-    },
-  });
+  await app.register(swagger, openApiOptions(config));
   app.addSchema(ErrorSchema);
 
   registerErrorHandling(app, renderErrorPage);
+  deviceCookieHook(app, deps);
   app.addHook('preValidation', csrfGuard(ctx.cookies, config.publicOrigin));
+  app.addHook('onRequest', echoRequestId);
+  const metrics = deps.metrics ?? new Metrics();
+  measureRoutes(app, metrics);
+  metricsRoute(app, metrics, config.metrics);
   // Every response, forward-auth answers included, so this runs on every request: a callback hook
-  // (an async one costs a promise each time) and names already in lower case (Fastify lower-cases
-  // every name it is given, allocating a copy otherwise; the bytes sent are the same).
-  const securityHeaders: Array<[string, string]> = [
-    ['cache-control', 'no-store'],
-    ['x-content-type-options', 'nosniff'],
-    ['referrer-policy', 'no-referrer'],
-    ['x-frame-options', 'DENY'],
-    ['content-security-policy', CSP],
-    ['cross-origin-opener-policy', 'same-origin'],
-  ];
-  if (config.publicUrl.protocol === 'https:') securityHeaders.push(['strict-transport-security', 'max-age=31536000; includeSubDomains']);
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    for (const [name, value] of securityHeaders) reply.header(name, value);
+  // (an async one costs a promise each time).
+  // A forward-auth 200 goes to the proxy, never to a browser (nginx drops it, Caddy and Traefik copy
+  // the identity headers only), so the page headers would be bytes on every gated request for nobody.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (reply.statusCode === 200 && (request.routeOptions.config as { gate?: boolean } | undefined)?.gate)
+      reply.header('cache-control', 'no-store');
+    else for (const [name, value] of headers) reply.header(name, value);
     done(null, payload);
   });
 
@@ -94,10 +100,15 @@ export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): 
   await app.register(setupRoutes(ctx));
   await app.register(loginRoutes(ctx));
   await app.register(sessionRoutes(ctx));
+  await app.register(tokenRoutes(ctx));
   await app.register(factorRoutes(ctx));
+  await app.register(webauthnRoutes(ctx));
   await app.register(accountRoutes(ctx));
+  await app.register(deviceRoutes(ctx));
   await app.register(forwardAuthRoutes(ctx));
   await app.register(pageRoutes(ctx));
+  await app.register(adminRoutes(ctx));
+  await app.register(adminPageRoutes(ctx));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

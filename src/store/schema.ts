@@ -53,6 +53,8 @@ export interface SessionsTable {
   user_agent: string;
   revoked_at: number | null;
   revoked_reason: string | null;
+  /** This session's own idle timeout, set when risk shortened it (migration 003); null: the configured one. */
+  idle_timeout_ms?: number | null;
 }
 
 export interface PendingLoginsTable {
@@ -65,6 +67,8 @@ export interface PendingLoginsTable {
   consumed_at: number | null;
   ip: string;
   user_agent: string;
+  /** 'cookie' or 'tokens' (migration 002). */
+  session_type: Generated<string>;
 }
 
 export interface SetupTokensTable {
@@ -88,6 +92,65 @@ export interface EventsTable {
   detail: string | null;
 }
 
+export interface WebAuthnCredentialsTable {
+  /** Credential id chosen by the authenticator, base64url. */
+  id: string;
+  user_id: string;
+  name: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  /** JSON array of transport hints. */
+  transports: string;
+  aaguid: string;
+  backup_eligible: number;
+  backup_state: number;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface WebAuthnChallengesTable {
+  /** SHA-256 (hex) of the challenge: the challenge itself is never stored. */
+  challenge_hash: string;
+  purpose: string;
+  user_id: string;
+  bound_to: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** Migration 002: access-token signing keys and refresh-token families (docs/tokens.md). */
+export interface SigningKeysTable {
+  kid: string;
+  algorithm: string;
+  /** JSON of the public JWK. */
+  public_jwk: string;
+  private_sealed: string;
+  created_at: number;
+  retired_at: number | null;
+  verify_until: number | null;
+}
+
+export interface RefreshFamiliesTable {
+  id: string;
+  session_id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  idle_expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  /** SHA-256 of the refresh token: the token itself is never stored. */
+  token_hash: string;
+  family_id: string;
+  issued_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   totp_factors: TotpFactorsTable;
@@ -96,4 +159,47 @@ export interface Database {
   pending_logins: PendingLoginsTable;
   setup_tokens: SetupTokensTable;
   events: EventsTable;
+  signing_keys: SigningKeysTable;
+  refresh_families: RefreshFamiliesTable;
+  refresh_tokens: RefreshTokensTable;
+  webauthn_credentials: WebAuthnCredentialsTable;
+  webauthn_challenges: WebAuthnChallengesTable;
+  login_history: LoginHistoryTable;
+  trusted_devices: TrustedDevicesTable;
+}
+
+/** Migration 003: successful sign-ins as the risk engine saw them (docs/risk.md). */
+export interface LoginHistoryTable {
+  id: Generated<number>;
+  user_id: string;
+  at: number;
+  ip: string;
+  asn: string;
+  country: string;
+  region: string;
+  city: string;
+  latitude: number | null;
+  longitude: number | null;
+  user_agent: string;
+  browser: string;
+  os: string;
+  device_type: string;
+  /** SHA-256 of the device cookie's id; null when the browser sent none. */
+  device_hash: string | null;
+}
+
+/** Migration 003: browsers a user chose to remember ("remember this device"). */
+export interface TrustedDevicesTable {
+  id: string;
+  user_id: string;
+  device_hash: string;
+  /** SHA-256 of the cookie's current secret, replaced at each use. */
+  secret_hash: string;
+  label: string;
+  ip: string;
+  location: string;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+  revoked_at: number | null;
 }

@@ -80,7 +80,12 @@ describe('the full HTTP flow: enrollment, two-factor sign-in, expiry, revocation
     });
     expect(password.status).toBe(403);
 
-    expect(await newEvents(browser)).toEqual(['user.created:success', 'login.password:success', 'session.created:success']);
+    expect(await newEvents(browser)).toEqual([
+      'user.created:success',
+      'login.password:success',
+      'risk.decision:success',
+      'session.created:success',
+    ]);
   });
 
   it('enrolls TOTP: secret, otpauth URI and QR code; a current code confirms it and yields 10 recovery codes', async () => {
@@ -174,6 +179,7 @@ describe('the full HTTP flow: enrollment, two-factor sign-in, expiry, revocation
     expect(await newEvents(browser)).toEqual([
       'session.logout:success:logout',
       'login.password:success',
+      'risk.decision:success',
       'login.second_factor:success',
       'session.created:success',
     ]);
@@ -188,7 +194,7 @@ describe('the full HTTP flow: enrollment, two-factor sign-in, expiry, revocation
     expect(replay.body.error.code).toBe('code_replayed');
     expect(attacker.sessionToken).toBeUndefined();
 
-    expect(await newEvents(browser)).toEqual(['login.password:success', 'login.second_factor:failure:replayed']);
+    expect(await newEvents(browser)).toEqual(['login.password:success', 'risk.decision:success', 'login.second_factor:failure:replayed']);
   });
 
   it('accepts a recovery code once, then refuses it', async () => {
@@ -208,9 +214,11 @@ describe('the full HTTP flow: enrollment, two-factor sign-in, expiry, revocation
 
     expect(await newEvents(browser)).toEqual([
       'login.password:success',
+      'risk.decision:success',
       'login.second_factor:success',
       'session.created:success',
       'login.password:success',
+      'risk.decision:success',
       'login.second_factor:failure:invalid',
     ]);
   });
@@ -321,11 +329,13 @@ describe('the full HTTP flow: enrollment, two-factor sign-in, expiry, revocation
     expect((await bobs.session()).status).toBe(200);
 
     const events = await newEvents(laptop);
-    expect(events.slice(-7)).toEqual([
+    expect(events.slice(-9)).toEqual([
       'login.password:success',
+      'risk.decision:success',
       'login.second_factor:success',
       'session.created:success',
       'login.password:success',
+      'risk.decision:success',
       'login.second_factor:success',
       'session.created:success',
       'session.revoked:success:revoked_by_user',
@@ -371,6 +381,7 @@ describe('the full HTTP flow: enrollment, two-factor sign-in, expiry, revocation
     expect((await signInWithTotp(h, browser, enrolled)).status).toBe(200);
     expect(await newEvents(browser)).toEqual([
       'login.password:success',
+      'risk.decision:success',
       'login.second_factor:success',
       'session.created:success',
       'user.disabled:success',
@@ -378,6 +389,7 @@ describe('the full HTTP flow: enrollment, two-factor sign-in, expiry, revocation
       'login.password:failure:user_disabled',
       'user.enabled:success',
       'login.password:success',
+      'risk.decision:success',
       'login.second_factor:success',
       'session.created:success',
     ]);
@@ -424,6 +436,7 @@ describe('the full HTTP flow: enrollment, two-factor sign-in, expiry, revocation
 
     expect(await newEvents(browser)).toEqual([
       'login.password:success',
+      'risk.decision:success',
       'login.second_factor:success',
       'session.created:success',
       'password.changed:failure:wrong_current_password',
@@ -431,6 +444,7 @@ describe('the full HTTP flow: enrollment, two-factor sign-in, expiry, revocation
       'session.revoked:success:password_changed',
       'login.password:failure:wrong_password',
       'login.password:success',
+      'risk.decision:success',
       'login.second_factor:success',
       'session.created:success',
       'password.changed:success',

@@ -11,6 +11,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { decodeBase32 } from '../../src/core/factors/totp.js';
 import { normalizeRecoveryCode } from '../../src/core/factors/recovery-codes.js';
 import { buildServer } from '../../src/http/server.js';
+import { contentSecurityPolicy } from '../../src/http/security-headers.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import {
   ApiClient,
@@ -159,13 +160,19 @@ describe('security properties of the HTTP API (dev mode: http://127.0.0.1)', () 
 
       const second = await client.secondFactor('totp', totpAt(sam.secret, h.clock.now()));
       const sessionCookies = setCookieLines(second);
+      // The cookie lives exactly as long as the session: 12 h at most, shorter when the risk engine
+      // rated the sign-in medium or high (a new browser for sam is medium: session_by_risk).
+      const session = await client.session();
+      const lifetimeS = String(Math.floor((Date.parse(session.body.expires_at) - h.clock.now()) / 1000));
+      expect(Number(lifetimeS)).toBeGreaterThan(0);
+      expect(Number(lifetimeS)).toBeLessThanOrEqual(12 * 3600);
       expect(attributesOf(sessionCookies.get('twofold_session')!)).toEqual({
-        'max-age': String(12 * 3600),
+        'max-age': lifetimeS,
         path: '/',
         httponly: true,
         samesite: 'Lax',
       });
-      expect(attributesOf(sessionCookies.get('twofold_csrf')!)).toEqual({ 'max-age': String(12 * 3600), path: '/', samesite: 'Lax' });
+      expect(attributesOf(sessionCookies.get('twofold_csrf')!)).toEqual({ 'max-age': lifetimeS, path: '/', samesite: 'Lax' });
       // The pending cookie is deleted once used.
       expect(attributesOf(sessionCookies.get('twofold_pending')!)).toMatchObject({ path: '/', expires: 'Thu, 01 Jan 1970 00:00:00 GMT' });
 
@@ -250,7 +257,7 @@ describe('security properties of the HTTP API (dev mode: http://127.0.0.1)', () 
   });
 
   describe('security headers', () => {
-    it('pages get a CSP without inline scripts, frame-ancestors none and no referrer', async () => {
+    it('pages get a CSP without inline scripts, frame-ancestors none and a same-origin referrer policy', async () => {
       const page = await h.app.inject({ method: 'GET', url: '/login' });
       // The pages are optional in this build; the headers are global, so /healthz carries them too.
       const res = page.statusCode === 404 ? await h.app.inject({ method: 'GET', url: '/healthz' }) : page;
@@ -267,7 +274,8 @@ describe('security properties of the HTTP API (dev mode: http://127.0.0.1)', () 
       expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
       expect(directives.get('object-src')).toEqual(["'none'"]);
       expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
-      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      // same-origin: no referrer leaves the site, and Chromium still sends a real Origin on form posts.
+      expect(res.headers['referrer-policy']).toBe('same-origin');
       expect(res.headers['x-frame-options']).toBe('DENY');
       expect(res.headers['x-content-type-options']).toBe('nosniff');
       expect(res.headers['cache-control']).toBe('no-store');
@@ -281,11 +289,21 @@ describe('security properties of the HTTP API (dev mode: http://127.0.0.1)', () 
       }
     });
 
+    it("form-action allows 'self' and the places sign-in may return to, nothing else", () => {
+      const formAction = (redirectDomains: string[]) => /form-action ([^;]*)/.exec(contentSecurityPolicy({ redirectDomains }))![1];
+      expect(formAction([])).toBe("'self'");
+      expect(formAction(['app.example.com', '*.example.org', 'app.example.net:8443', '127.0.0.1:8081'])).toBe(
+        "'self' app.example.com:* *.example.org:* app.example.net:8443 127.0.0.1:8081",
+      );
+      // Anything that is not a plain host never reaches the header (config refuses it at start).
+      expect(formAction(['evil.example; script-src *', '[::1]:8081', "'unsafe-inline'"])).toBe("'self'");
+    });
+
     it('API answers and errors carry the same headers', async () => {
       for (const url of ['/api/v1/session', '/api/v1/nope', '/openapi.json']) {
         const res = await h.app.inject({ method: 'GET', url });
         expect(res.headers['content-security-policy'], url).toContain("frame-ancestors 'none'");
-        expect(res.headers['referrer-policy'], url).toBe('no-referrer');
+        expect(res.headers['referrer-policy'], url).toBe('same-origin');
       }
     });
   });

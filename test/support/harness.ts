@@ -8,6 +8,7 @@ import type { AuthDeps } from '../../src/auth/deps.js';
 import { loadConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { buildServer } from '../../src/http/server.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 export interface Harness {
   app: FastifyInstance;
@@ -25,15 +26,25 @@ export interface Harness {
  * manual so expiry can be tested. `listen: true` binds a loopback port for real HTTP clients.
  */
 export async function startHarness(
-  options: { overrides?: Record<string, unknown>; listen?: boolean; realClock?: boolean } = {},
+  /** `postgres: true`: the store is a fresh PostgreSQL database (dropped on close) instead of the SQLite file. */
+  options: { overrides?: Record<string, unknown>; listen?: boolean; realClock?: boolean; postgres?: boolean } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'twofold-test-'));
+  // TWOFOLD_TEST_STORE=postgres runs a whole test file on PostgreSQL (test/store/postgres-http.test.ts).
+  const postgres = options.postgres ?? process.env.TWOFOLD_TEST_STORE === 'postgres';
+  const database: TestDatabase | undefined = postgres ? await createTestDatabase() : undefined;
   // A listening harness gets its port first, so public_url (the origin CSRF checks accept) is the real one.
   const port = options.listen ? await freePort() : 8080;
   const config = loadConfig({
     env: {},
     cwd: dataDir,
-    overrides: { data_dir: dataDir, public_url: `http://127.0.0.1:${port}`, log_level: 'silent', ...options.overrides },
+    overrides: {
+      data_dir: dataDir,
+      public_url: `http://127.0.0.1:${port}`,
+      log_level: 'silent',
+      ...(database ? { store: database.url } : {}),
+      ...options.overrides,
+    },
   });
   const clock = new ManualClock(Date.now());
   const deps = await createDeps(config, options.realClock ? {} : { clock });
@@ -55,6 +66,7 @@ export async function startHarness(
     async close() {
       await app.close();
       await deps.store.close();
+      await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

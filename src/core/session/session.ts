@@ -2,9 +2,10 @@ import type { SessionId, UserId } from '../ids.js';
 
 /**
  * Authentication method references, RFC 8176 names where one exists:
- * pwd = password, otp = TOTP code, rc = recovery code (twofold's own name; RFC 8176 has none).
+ * pwd = password, otp = TOTP code, rc = recovery code (twofold's own name; RFC 8176 has none),
+ * hwk = a WebAuthn passkey or security key (proof of possession of a key held by an authenticator).
  */
-export type AuthMethod = 'pwd' | 'otp' | 'rc';
+export type AuthMethod = 'pwd' | 'otp' | 'rc' | 'hwk';
 
 /** When a factor was last proven in this session: what step-up freshness is judged by. */
 export interface FactorUse {
@@ -34,6 +35,8 @@ export interface Session {
   userAgent: string;
   revokedAt: number | null;
   revokedReason: string | null;
+  /** This session's own idle timeout when risk made it shorter than the configured one (core/policy/risk-lifetimes.ts). */
+  idleTimeoutMs?: number;
 }
 
 export interface SessionLifetimes {
@@ -90,5 +93,6 @@ export function sessionStatus(session: Session, now: number): SessionStatus {
  */
 export function touch(session: Session, now: number, lifetimes: SessionLifetimes): { lastSeenAt: number; idleExpiresAt: number } | null {
   if (now - session.lastSeenAt < lifetimes.touchIntervalMs) return null;
-  return { lastSeenAt: now, idleExpiresAt: Math.min(now + lifetimes.idleTimeoutMs, session.expiresAt) };
+  const idleTimeoutMs = Math.min(session.idleTimeoutMs ?? lifetimes.idleTimeoutMs, lifetimes.idleTimeoutMs);
+  return { lastSeenAt: now, idleExpiresAt: Math.min(now + idleTimeoutMs, session.expiresAt) };
 }

@@ -8,15 +8,20 @@ import { DEFAULT_PASSWORD_RULES } from '../../core/factors/password-policy.js';
 import { RECOVERY_CODE_COUNT } from '../../core/factors/recovery-codes.js';
 import type { SessionId } from '../../core/ids.js';
 import type { Session } from '../../core/session/session.js';
-import type { AuditEvent, TotpFactor, User } from '../../store/store.js';
+import type { AuditEvent, TotpFactor, TrustedDevice, User, WebAuthnCredential } from '../../store/store.js';
 import type { HttpContext } from '../http-context.js';
 import { authOf, requestContext } from '../request-auth.js';
 import { describeUserAgent } from '../user-agent.js';
 import { html, type SafeHtml } from './html.js';
 import { checkbox, csrfField, formError, notice, textField } from './layout.js';
 import { recoveryCodesPage } from './recovery-codes-page.js';
-import { describeEvent } from './security-events.js';
+import { passkeysSection } from './passkey-section.js';
+import { judgeStepUp } from '../../core/policy/step-up-policy.js';
+import { describeSecurityEvent } from './security-events.js';
+import { devicesSection } from './devices-section.js';
+import { listTrustedDevices, revokeTrustedDevice } from '../../auth/trusted-devices.js';
 import { formatTime, refusal, requirePageSession, seeOther, sendPage } from './page-support.js';
+import { stepUpRedirect } from './step-up-redirect.js';
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
@@ -24,6 +29,12 @@ const plural = (n: number, one: string, many: string): string => `${n} ${n === 1
 const DONE: Record<string, (n: number | undefined) => string> = {
   password_changed: (n) => `Your password was changed.${n ? ` ${plural(n, 'other session was', 'other sessions were')} signed out.` : ''}`,
   session_revoked: () => 'The session was signed out.',
+  device_forgotten: () => 'The device was forgotten: its next sign-in asks for your second factor.',
+  passkey_added: () => 'Your passkey was added. You can use it to sign in from now on.',
+  passkey_renamed: () => 'The passkey was renamed.',
+  passkey_removed: () => 'The passkey was removed.',
+  passkey_name_invalid: () => 'A passkey name is 1 to 64 characters.',
+  passkey_not_found: () => 'That passkey no longer exists.',
   others_revoked: (n) =>
     n ? `${plural(n, 'other session was', 'other sessions were')} signed out.` : 'There were no other sessions to sign out.',
 };
@@ -41,6 +52,11 @@ interface AccountData {
   totp: TotpFactor | undefined;
   recoveryCodesLeft: number;
   events: AuditEvent[];
+  passkeys: WebAuthnCredential[];
+  /** Remembered browsers ("remember this device"). */
+  devices: TrustedDevice[];
+  /** Whether a second factor was proven recently enough to remove a passkey. */
+  passkeyRemovalAllowed: boolean;
 }
 
 interface AccountView extends AccountData {
@@ -51,15 +67,19 @@ interface AccountView extends AccountData {
 }
 
 async function loadAccount(ctx: HttpContext, user: User, current: Session): Promise<AccountData> {
-  const [sessions, totp, recoveryCodesLeft, events] = await Promise.all([
+  const [sessions, totp, recoveryCodesLeft, events, passkeys, devices] = await Promise.all([
     listSessions(ctx.deps, user),
     ctx.deps.store.factors.findConfirmedTotp(user.id),
     ctx.deps.store.factors.countRecoveryCodesLeft(user.id),
     ctx.deps.store.events.list({ userId: user.id, limit: 10 }),
+    ctx.deps.store.webauthn.listCredentials(user.id),
+    listTrustedDevices(ctx.deps, user),
   ]);
   // This device first, then the others newest first (as listed).
   const ordered = [...sessions.filter((s) => s.id === current.id), ...sessions.filter((s) => s.id !== current.id)];
-  return { user, current, sessions: ordered, totp, recoveryCodesLeft, events };
+  const passkeyRemovalAllowed =
+    judgeStepUp(current, { maxAuthAgeMs: ctx.deps.config.session.sensitiveMaxAgeMs }, ctx.deps.clock.now()).kind === 'satisfied';
+  return { user, current, sessions: ordered, totp, recoveryCodesLeft, events, passkeys, devices, passkeyRemovalAllowed };
 }
 
 function deviceName(userAgent: string): string {
@@ -165,7 +185,7 @@ function eventsSection(view: AccountView): SafeHtml {
             ${view.events.map(
               (e) =>
                 html`<li class="${e.outcome === 'failure' ? 'event event-failure' : 'event'}">
-                  <span class="event-what">${describeEvent(e)}</span>
+                  <span class="event-what">${describeSecurityEvent(e)}</span>
                   <span class="muted"
                     >${formatTime(e.at)}${e.ip ? ` · ${e.ip}` : ''}${e.userAgent ? ` · ${deviceName(e.userAgent)}` : ''}</span
                   >
@@ -178,7 +198,13 @@ function eventsSection(view: AccountView): SafeHtml {
 
 function accountPage(view: AccountView): SafeHtml {
   return html`<h1>My account</h1>
-    ${notice(view.done)} ${sessionsSection(view)} ${twoFactorSection(view)} ${passwordSection(view)} ${eventsSection(view)}`;
+    ${notice(view.done)} ${sessionsSection(view)} ${twoFactorSection(view)}
+    ${passkeysSection({
+      credentials: view.passkeys,
+      csrfToken: view.csrfToken,
+      fresh: view.passkeyRemovalAllowed,
+    })}
+    ${devicesSection(view)} ${passwordSection(view)} ${eventsSection(view)}`;
 }
 
 const AccountQuery = Type.Object({
@@ -241,6 +267,8 @@ export const accountPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
         return seeOther(reply, `/account?done=password_changed&n=${result.endedSessions}`);
       } catch (err) {
         const refused = refusal(err);
+        const stepUp = stepUpRedirect(refused, '/account');
+        if (stepUp) return seeOther(reply, stepUp);
         return renderAccount(request, reply, { passwordError: refused.message }, refused.code === 'invalid_credentials' ? 401 : 400);
       }
     });
@@ -262,6 +290,8 @@ export const accountPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
         });
       } catch (err) {
         const refused = refusal(err);
+        const stepUp = stepUpRedirect(refused, '/account');
+        if (stepUp) return seeOther(reply, stepUp);
         return renderAccount(request, reply, { recoveryCodesError: refused.message }, refused.code === 'conflict' ? 409 : 403);
       }
     });
@@ -282,6 +312,18 @@ export const accountPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
           return seeOther(reply, '/login?notice=signed_out');
         }
         return seeOther(reply, '/account?done=session_revoked');
+      },
+    );
+
+    app.post(
+      '/account/devices/:id/revoke',
+      {
+        schema: { hide: true, params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }), body: CsrfOnlyForm },
+        preHandler: gate,
+      },
+      async (request, reply) => {
+        await revokeTrustedDevice(ctx.deps, authOf(request).user, request.params.id, requestContext(request));
+        return seeOther(reply, '/account?done=device_forgotten');
       },
     );
 

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 
@@ -9,16 +11,30 @@ import { Type } from '@sinclair/typebox';
 const ASSETS = {
   'app.css': 'text/css; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
+  'passkeys.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
+  'admin.css': 'text/css; charset=utf-8',
+  'admin.js': 'text/javascript; charset=utf-8',
+  'chart.umd.min.js': 'text/javascript; charset=utf-8',
 } as const;
 type AssetName = keyof typeof ASSETS;
 
 const isAsset = (name: string): name is AssetName => Object.hasOwn(ASSETS, name);
 
+/**
+ * Browser libraries served from their installed npm package (a dependency, so present wherever
+ * twofold runs), never from a CDN: the admin console's charts are Chart.js's own UMD build.
+ */
+const VENDORED: Partial<Record<AssetName, () => string>> = {
+  'chart.umd.min.js': () => join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'),
+};
+
+const assetPath = (name: AssetName, folder: URL): string | URL => VENDORED[name]?.() ?? new URL(name, folder);
+
 export const assetRoutes = (): FastifyPluginAsyncTypebox =>
   async function routes(app) {
     const folder = new URL('./assets/', import.meta.url);
-    const files = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(new URL(name, folder))]));
+    const files = new Map((Object.keys(ASSETS) as AssetName[]).map((name) => [name, readFileSync(assetPath(name, folder))]));
 
     app.get(
       '/assets/:file',

@@ -6,7 +6,8 @@ import { authOf, requestContext } from '../request-auth.js';
 import { html } from './html.js';
 import { checkbox, csrfField, formError, textField } from './layout.js';
 import { recoveryCodesPage } from './recovery-codes-page.js';
-import { refusal, requirePageSession, sendPage } from './page-support.js';
+import { refusal, requirePageSession, seeOther, sendPage } from './page-support.js';
+import { stepUpRedirect } from './step-up-redirect.js';
 
 /** Groups of four read and type back more easily: "JBSW Y3DP EHPK 3PXP". */
 const groupedSecret = (secret: string): string => secret.match(/.{1,4}/g)?.join(' ') ?? secret;
@@ -101,6 +102,8 @@ export const enrollPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
         });
       } catch (err) {
         const refused = refusal(err);
+        const stepUp = stepUpRedirect(refused, '/enroll');
+        if (stepUp) return seeOther(reply, stepUp);
         return sendPage(reply, { title: 'Set up authenticator', account, body: cannotEnrollPage(refused.message) }, 403);
       }
     });
@@ -132,6 +135,8 @@ export const enrollPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
         });
       } catch (err) {
         const refused = refusal(err);
+        const stepUp = stepUpRedirect(refused, '/enroll');
+        if (stepUp) return seeOther(reply, stepUp);
         if (refused.code === 'forbidden')
           return sendPage(reply, { title: 'Set up authenticator', account, body: cannotEnrollPage(refused.message) }, 403);
         try {

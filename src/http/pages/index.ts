@@ -8,6 +8,9 @@ import { loginPageRoutes } from './login-page.js';
 import { seeOther } from './page-support.js';
 import { secondFactorPageRoutes } from './second-factor-page.js';
 import { setupPageRoutes } from './setup-page.js';
+import { passkeyAssetRoutes } from './passkey-assets.js';
+import { passkeyPageRoutes } from './passkey-pages.js';
+import { stepUpPageRoutes } from './step-up-page.js';
 
 export { renderErrorPage } from './error-page.js';
 
@@ -21,8 +24,11 @@ export const pageRoutes = (ctx: HttpContext): FastifyPluginAsync =>
     await app.register(setupPageRoutes(ctx));
     await app.register(loginPageRoutes(ctx));
     await app.register(secondFactorPageRoutes(ctx));
+    await app.register(stepUpPageRoutes(ctx));
     await app.register(enrollPageRoutes(ctx));
     await app.register(accountPageRoutes(ctx));
+    await app.register(passkeyAssetRoutes());
+    await app.register(passkeyPageRoutes(ctx));
 
     app.get('/', { schema: { hide: true } }, async (request, reply) => {
       const auth = await authenticate(ctx.deps, ctx.cookies.sessionToken(request));

@@ -7,12 +7,14 @@ export interface PageShell {
   account?: { username: string; csrfToken: string | undefined };
   /** The account page needs room for its sessions table. */
   wide?: boolean;
+  /** Extra stylesheets and scripts of ours (file names under /assets/), e.g. the admin console's charts. */
+  styles?: string[];
+  scripts?: string[];
 }
 
 /**
- * Every page: our own stylesheet and script only (the CSP forbids inline ones). The referrer meta
- * relaxes the server's `no-referrer` to `same-origin` for pages: with `no-referrer` Chromium sends
- * `Origin: null` on form posts, which the CSRF guard rightly refuses; no referrer still leaves the site.
+ * Every page: our own stylesheet and script only (the CSP forbids inline ones). The referrer policy
+ * comes from the server's `Referrer-Policy: same-origin` header (see security-headers.ts).
  */
 export function layout(page: PageShell): SafeHtml {
   return html`<!doctype html>
@@ -20,11 +22,12 @@ export function layout(page: PageShell): SafeHtml {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="same-origin" />
         <title>${page.title} · twofold</title>
         <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/assets/app.css" />
         <script src="/assets/app.js" defer></script>
+        ${(page.styles ?? []).map((name) => html`<link rel="stylesheet" href="/assets/${name}" />`)}
+        ${(page.scripts ?? []).map((name) => html`<script src="/assets/${name}" defer></script>`)}
       </head>
       <body>
         <header class="site-header">

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { MAX_RETURN_TO_LENGTH } from '../../core/access/return-to.js';
 import { authenticate, revokeSession } from '../../auth/sessions.js';
 import { signInWithPassword } from '../../auth/sign-in.js';
 import { setPendingCookies, setSessionCookies, type HttpContext } from '../http-context.js';
 import { requestContext } from '../request-auth.js';
 import { html } from './html.js';
 import { csrfField, formError, hiddenField, notice, textField } from './layout.js';
-import { refusal, safeReturnTo, seeOther, sendPage, withRetryAfter } from './page-support.js';
+import { refusal, returnAddress, seeOther, sendPage, withRetryAfter } from './page-support.js';
 
 /** Why someone was sent back to the sign-in page: fixed texts, so a link cannot put words on our page. */
 export const LOGIN_NOTICES = {
@@ -18,6 +19,9 @@ export const LOGIN_NOTICES = {
 } as const;
 export type LoginNotice = keyof typeof LOGIN_NOTICES;
 
+const NO_USERS_YET =
+  'There are no accounts yet. Create the first administrator with the one-time setup link that twofold printed in its console when it started (restart it for a new link).';
+
 const noticeText = (key: string | undefined): string | undefined =>
   key !== undefined && Object.hasOwn(LOGIN_NOTICES, key) ? LOGIN_NOTICES[key as LoginNotice] : undefined;
 
@@ -28,6 +32,8 @@ interface LoginView {
   returnTo?: string;
   error?: string;
   notice?: string;
+  /** No user exists yet: point to the setup link. */
+  noUsersYet?: boolean;
   csrfToken?: string;
 }
 
@@ -35,7 +41,7 @@ function loginPage(view: LoginView) {
   const errorId = view.error ? 'login-error' : undefined;
   return html`<section class="card card-narrow">
     <h1>Sign in</h1>
-    ${notice(view.notice)}
+    ${notice(view.noUsersYet ? NO_USERS_YET : undefined)} ${notice(view.notice)}
     <form method="post" action="/login">
       ${formError('login-error', view.error)} ${csrfField(view.csrfToken)} ${hiddenField('return_to', view.returnTo)}
       ${textField({ name: 'username', label: 'Username', autocomplete: 'username', value: view.username, autofocus: !view.username, maxlength: 256 })}
@@ -46,32 +52,47 @@ function loginPage(view: LoginView) {
 }
 
 const LoginQuery = Type.Object({
-  return_to: Type.Optional(Type.String({ maxLength: 1024 })),
+  return_to: Type.Optional(Type.String({ maxLength: MAX_RETURN_TO_LENGTH })),
   notice: Type.Optional(Type.String({ maxLength: 64 })),
 });
 
 const LoginForm = Type.Object({
   username: Type.String({ maxLength: 256 }),
   password: Type.String({ maxLength: 4096 }),
-  return_to: Type.Optional(Type.String({ maxLength: 1024 })),
+  return_to: Type.Optional(Type.String({ maxLength: MAX_RETURN_TO_LENGTH })),
   _csrf: Type.Optional(Type.String({ maxLength: 128 })),
 });
 
 export const loginPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
   async function routes(app) {
+    /**
+     * Before the first administrator exists nobody can sign in (a newcomer who opens a protected app
+     * first lands here): say where the way in is. Once a user exists this is never asked again.
+     */
+    let usersExist = false;
+    const noUsersYet = async (): Promise<boolean> => {
+      if (!usersExist) usersExist = (await ctx.deps.store.users.count()) > 0;
+      return !usersExist;
+    };
+
     app.get('/login', { schema: { hide: true, querystring: LoginQuery } }, async (request, reply) => {
-      const returnTo = safeReturnTo(request.query.return_to);
+      const returnTo = returnAddress(ctx.deps.config, request.query.return_to);
       // Already signed in: no second sign-in needed.
       const auth = await authenticate(ctx.deps, ctx.cookies.sessionToken(request));
       if (auth.kind === 'authenticated') return seeOther(reply, auth.session.kind === 'enrollment' ? '/enroll' : afterSignIn(returnTo));
       return sendPage(reply, {
         title: 'Sign in',
-        body: loginPage({ returnTo, notice: noticeText(request.query.notice), csrfToken: ctx.cookies.csrfToken(request) }),
+        body: loginPage({
+          returnTo,
+          notice: noticeText(request.query.notice),
+          noUsersYet: await noUsersYet(),
+          csrfToken: ctx.cookies.csrfToken(request),
+        }),
       });
     });
 
     app.post('/login', { schema: { hide: true, body: LoginForm } }, async (request, reply) => {
-      const returnTo = safeReturnTo(request.body.return_to);
+      const returnTo = returnAddress(ctx.deps.config, request.body.return_to);
       try {
         const result = await signInWithPassword(
           ctx.deps,

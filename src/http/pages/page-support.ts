@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../auth/errors.js';
 import { authenticate } from '../../auth/sessions.js';
+import type { Config } from '../../config.js';
+import { safeReturnTo as coreSafeReturnTo, type ReturnToRules } from '../../core/access/return-to.js';
 import type { HttpContext } from '../http-context.js';
 import { layout, type PageShell } from './layout.js';
 
@@ -13,15 +15,31 @@ export function sendPage(reply: FastifyReply, shell: PageShell, status = 200): F
 /** Post/Redirect/Get: every successful form post answers 303 so a reload does not post again. */
 export const seeOther = (reply: FastifyReply, location: string): FastifyReply => reply.redirect(location, 303);
 
+/** Who may be sent where after signing in: the portal itself and the configured redirect domains. */
+export function returnToRules(config: Config): ReturnToRules {
+  return { domains: config.redirectDomains, allowHttp: config.insecureCookies, portal: config.publicUrl };
+}
+
 /**
- * Where to go after signing in. Only a local path is accepted: it must start with a single '/'
- * (not '//' nor '/\', which browsers read as another host) and hold no whitespace or control
- * characters (browsers drop tabs and newlines, turning '/\t/evil' into '//evil').
+ * Where to go after signing in or stepping up, or undefined when the address is not acceptable
+ * (core/access/return-to.ts decides: a local path, or an http(s) URL within the redirect domains,
+ * nothing a browser could read as another host). A place on the portal itself stays a local path.
  */
+export function returnAddress(config: Config, value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const url = coreSafeReturnTo(value, returnToRules(config));
+  if (!url) return undefined;
+  return url.origin === config.publicUrl.origin ? `${url.pathname}${url.search}${url.hash}` : url.href;
+}
+
+/** No other host: only a path on the portal itself. */
+const LOCAL_ONLY: ReturnToRules = { domains: [], allowHttp: false, portal: new URL('https://portal.invalid/') };
+
+/** A local path ("/account?x=1") or undefined: returnAddress without any other host. */
 export function safeReturnTo(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length > 1024) return undefined;
-  if (!/^\/(?![/\\])[\x21-\x7e]*$/.test(value) || value.includes('\\')) return undefined;
-  return value;
+  if (typeof value !== 'string' || !value.startsWith('/')) return undefined;
+  const url = coreSafeReturnTo(value, LOCAL_ONLY);
+  return url ? `${url.pathname}${url.search}${url.hash}` : undefined;
 }
 
 export const loginUrl = (returnTo: string | undefined): string =>

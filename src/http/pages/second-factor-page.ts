@@ -1,14 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { MAX_RETURN_TO_LENGTH } from '../../core/access/return-to.js';
 import type { AppError } from '../../auth/errors.js';
 import { completeSecondFactor, livePendingLogin } from '../../auth/sign-in.js';
-import type { SecondFactorMethod } from '../../core/policy/second-factor-policy.js';
 import { setSessionCookies, type HttpContext } from '../http-context.js';
 import { requestContext } from '../request-auth.js';
 import { html } from './html.js';
-import { csrfField, formError, hiddenField, textField } from './layout.js';
+import { codeField, type CodeMethod, codeRefusalText, methodFromQuery, otherMethodLink } from './code-fields.js';
+import { csrfField, formError, hiddenField } from './layout.js';
 import { afterSignIn, type LoginNotice } from './login-page.js';
-import { refusal, safeReturnTo, seeOther, sendPage, withRetryAfter } from './page-support.js';
+import { passkeyAssertOption } from './passkey-section.js';
+import { refusal, returnAddress, seeOther, sendPage, withRetryAfter } from './page-support.js';
 
 /** Refusals that end the pending sign-in: the user must start again from the password. */
 const ENDS_SIGN_IN: ReadonlySet<AppError['code']> = new Set(['pending_login_invalid', 'too_many_attempts', 'factor_locked']);
@@ -17,110 +19,116 @@ const endedSignIn = (err: AppError): LoginNotice =>
   err.code === 'too_many_attempts' || err.code === 'factor_locked' ? err.code : 'pending_login_invalid';
 
 interface SecondFactorView {
-  method: SecondFactorMethod;
+  method: CodeMethod;
   returnTo?: string;
   error?: string;
   csrfToken?: string;
+  /** The user has a passkey: offer it first. */
+  passkeys?: boolean;
+  /** Offer "remember this device for N days" (config remember_device). */
+  rememberDays?: number;
 }
 
-const withReturnTo = (path: string, returnTo: string | undefined, joiner: '?' | '&'): string =>
-  returnTo ? `${path}${joiner}return_to=${encodeURIComponent(returnTo)}` : path;
+const PAGE = '/login/second-factor';
+
+/** Back to the password, saying why, still on the way to where the user was going. */
+function signInAgain(notice: LoginNotice, returnTo: string | undefined): string {
+  const query = new URLSearchParams({ notice });
+  if (returnTo) query.set('return_to', returnTo);
+  return `/login?${query.toString()}`;
+}
 
 function secondFactorPage(view: SecondFactorView) {
   const errorId = view.error ? 'code-error' : undefined;
   const totp = view.method === 'totp';
-  const field = totp
-    ? textField({
-        name: 'code',
-        label: 'Code from your authenticator app',
-        autocomplete: 'one-time-code',
-        inputmode: 'numeric',
-        pattern: '[0-9 ]*',
-        maxlength: 12,
-        autofocus: true,
-        hint: 'Open your authenticator app and type the 6-digit code shown for twofold.',
-        errorId,
-        extraClass: 'input-code',
-      })
-    : textField({
-        name: 'code',
-        label: 'Recovery code',
-        autocomplete: 'one-time-code',
-        maxlength: 64,
-        autofocus: true,
-        hint: 'One of the ten codes you saved when you set up two-factor sign-in, like abcd-efgh-jkmn. Each works once.',
-        errorId,
-        extraClass: 'input-code',
-      });
-  const other = totp
-    ? html`<a href="${withReturnTo('/login/second-factor?method=recovery_code', view.returnTo, '&')}">Use a recovery code instead</a>`
-    : html`<a href="${withReturnTo('/login/second-factor', view.returnTo, '?')}">Use your authenticator app instead</a>`;
   return html`<section class="card card-narrow">
     <h1>Two-factor sign-in</h1>
     <p class="lead">
       ${totp ? 'Your password was correct. Now confirm it is you with your second factor.' : 'Lost your phone? Sign in with a recovery code.'}
     </p>
-    <form method="post" action="/login/second-factor">
+    ${
+      view.passkeys
+        ? passkeyAssertOption({
+            optionsUrl: '/api/v1/login/second-factor/webauthn/options',
+            verifyUrl: '/api/v1/login/second-factor',
+            doneUrl: afterSignIn(view.returnTo),
+          })
+        : null
+    }
+    <form method="post" action="${PAGE}">
       ${formError('code-error', view.error)} ${csrfField(view.csrfToken)} ${hiddenField('return_to', view.returnTo)}
       <input type="hidden" name="method" value="${view.method}" />
-      ${field}
+      ${codeField(view.method, errorId)} ${rememberDeviceField(view.rememberDays)}
       <button type="submit" class="button button-primary button-block">Verify</button>
     </form>
-    <p class="alt-links">${other} · <a href="/login">Start over</a></p>
+    <p class="alt-links">${otherMethodLink(PAGE, view.method, view.returnTo)} · <a href="/login">Start over</a></p>
   </section>`;
 }
 
+/** "Remember this device": a revocable, server-side memory of this browser (src/auth/risk/sign-in-risk.ts). */
+const rememberDeviceField = (days: number | undefined) =>
+  days === undefined
+    ? null
+    : html`<label class="checkbox"
+        ><input type="checkbox" name="remember_device" value="on" /> Remember this device for ${days} days</label
+      >`;
+
+const rememberDays = (ctx: HttpContext): number | undefined =>
+  ctx.deps.config.rememberDevice ? Math.round(ctx.deps.config.rememberDevice.lifetimeMs / 86_400_000) : undefined;
+
 const SecondFactorQuery = Type.Object({
   method: Type.Optional(Type.String({ maxLength: 32 })),
-  return_to: Type.Optional(Type.String({ maxLength: 1024 })),
+  return_to: Type.Optional(Type.String({ maxLength: MAX_RETURN_TO_LENGTH })),
 });
 
 const SecondFactorForm = Type.Object({
   method: Type.Union([Type.Literal('totp'), Type.Literal('recovery_code')]),
   code: Type.String({ maxLength: 64 }),
-  return_to: Type.Optional(Type.String({ maxLength: 1024 })),
+  return_to: Type.Optional(Type.String({ maxLength: MAX_RETURN_TO_LENGTH })),
+  remember_device: Type.Optional(Type.Literal('on')),
   _csrf: Type.Optional(Type.String({ maxLength: 128 })),
 });
 
 export const secondFactorPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
   async function routes(app) {
-    app.get('/login/second-factor', { schema: { hide: true, querystring: SecondFactorQuery } }, async (request, reply) => {
+    app.get(PAGE, { schema: { hide: true, querystring: SecondFactorQuery } }, async (request, reply) => {
+      const returnTo = returnAddress(ctx.deps.config, request.query.return_to);
+      let passkeys = false;
       try {
-        await livePendingLogin(ctx.deps, ctx.cookies.pendingToken(request));
+        const { user } = await livePendingLogin(ctx.deps, ctx.cookies.pendingToken(request));
+        passkeys = (await ctx.deps.store.webauthn.countCredentials(user.id)) > 0;
       } catch (err) {
-        return seeOther(reply, `/login?notice=${endedSignIn(refusal(err))}`);
+        return seeOther(reply, signInAgain(endedSignIn(refusal(err)), returnTo));
       }
-      const method: SecondFactorMethod = request.query.method === 'recovery_code' ? 'recovery_code' : 'totp';
-      const returnTo = safeReturnTo(request.query.return_to);
+      const method = methodFromQuery(request.query.method);
       return sendPage(reply, {
         title: 'Two-factor sign-in',
-        body: secondFactorPage({ method, returnTo, csrfToken: ctx.cookies.csrfToken(request) }),
+        body: secondFactorPage({ method, returnTo, csrfToken: ctx.cookies.csrfToken(request), passkeys, rememberDays: rememberDays(ctx) }),
       });
     });
 
-    app.post('/login/second-factor', { schema: { hide: true, body: SecondFactorForm } }, async (request, reply) => {
+    app.post(PAGE, { schema: { hide: true, body: SecondFactorForm } }, async (request, reply) => {
       const { method, code } = request.body;
-      const returnTo = safeReturnTo(request.body.return_to);
+      const returnTo = returnAddress(ctx.deps.config, request.body.return_to);
       try {
         const issued = await completeSecondFactor(
           ctx.deps,
-          { pendingToken: ctx.cookies.pendingToken(request), method, code },
+          { pendingToken: ctx.cookies.pendingToken(request), method, code, rememberDevice: request.body.remember_device === 'on' },
           requestContext(request),
         );
         setSessionCookies(ctx, reply, issued);
         return seeOther(reply, afterSignIn(returnTo));
       } catch (err) {
         const refused = refusal(err);
-        if (ENDS_SIGN_IN.has(refused.code)) return seeOther(reply, `/login?notice=${endedSignIn(refused)}`);
+        if (ENDS_SIGN_IN.has(refused.code)) return seeOther(reply, signInAgain(endedSignIn(refused), returnTo));
         withRetryAfter(reply, refused);
-        const attemptsLeft = refused.extra.detail?.attempts_left;
-        const error =
-          typeof attemptsLeft === 'number'
-            ? `${refused.message} ${attemptsLeft} ${attemptsLeft === 1 ? 'try' : 'tries'} left.`
-            : refused.message;
+        const error = codeRefusalText(refused.message, refused.extra.detail);
         return sendPage(
           reply,
-          { title: 'Two-factor sign-in', body: secondFactorPage({ method, returnTo, error, csrfToken: ctx.cookies.csrfToken(request) }) },
+          {
+            title: 'Two-factor sign-in',
+            body: secondFactorPage({ method, returnTo, error, csrfToken: ctx.cookies.csrfToken(request), rememberDays: rememberDays(ctx) }),
+          },
           refused.code === 'rate_limited' ? 429 : refused.code === 'method_not_available' ? 400 : 401,
         );
       }

@@ -1,4 +1,6 @@
 import cookie from '@fastify/cookie';
+import { proxyTrust } from '../../context/trusted-proxies.js';
+import { deviceCookieName } from '../../context/device-cookie.js';
 import httpProxy from '@fastify/http-proxy';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -51,10 +53,11 @@ export async function buildReverseProxy(deps: AuthDeps, options: { logger?: bool
   const app = Fastify({
     // Request lines are logged at info; the proxy logs warnings and errors only, as it carries every request of the app.
     logger: options.logger === false ? false : { level: deps.config.logLevel === 'silent' ? 'silent' : 'warn' },
-    trustProxy: deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false,
+    trustProxy: proxyTrust(deps.config.trustedProxies),
   });
   const cookies = new Cookies(deps.config);
-  const ownCookies = Object.values(cookies.names);
+  // The device cookie (src/context/device-cookie.ts) is twofold's too: the app never sees it.
+  const ownCookies = [...Object.values(cookies.names), deviceCookieName(deps.config.insecureCookies)];
   const gate = createGate(deps);
   await app.register(cookie);
 

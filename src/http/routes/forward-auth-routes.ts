@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { createGate, groupsOf } from '../../auth/gate.js';
+import { stepUpMethodsOf } from '../../auth/sensitive-actions.js';
 import type { GateOutcome } from '../../core/access/gate.js';
 import { MAX_RETURN_TO_LENGTH } from '../../core/access/return-to.js';
 import type { Session } from '../../core/session/session.js';
@@ -110,6 +111,12 @@ export const forwardAuthRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
             : sendError(reply, 401, 'step_up_required', 'A fresh second factor is required.', {
                 location,
                 max_auth_age: outcome.maxAuthAgeMs === undefined ? null : Math.floor(outcome.maxAuthAgeMs / 1000),
+                // The same machine-readable shape as the API's step_up_required (auth/sensitive-actions.ts).
+                step_up: {
+                  reason: outcome.reason === 'second_factor' ? 'aal' : 'stale',
+                  methods: result.identity ? await stepUpMethodsOf(ctx.deps, result.identity.user) : [],
+                  max_age_s: outcome.maxAuthAgeMs === undefined ? null : Math.floor(outcome.maxAuthAgeMs / 1000),
+                },
               });
         }
       }

@@ -3,25 +3,53 @@ import { Type } from '@sinclair/typebox';
 import { completeSecondFactor, signInWithPassword } from '../../auth/sign-in.js';
 import { revokeSession } from '../../auth/sessions.js';
 import { setPendingCookies, setSessionCookies, type HttpContext } from '../http-context.js';
-import { presentedToken, requestContext } from '../request-auth.js';
-import { authenticate } from '../../auth/sessions.js';
+import { bearerToken, presentedToken, requestContext } from '../request-auth.js';
+import { authenticateCredential } from '../../auth/credentials.js';
 import { errors, LoginResponseSchema, toIso } from '../schemas.js';
+import { issueTokens } from '../../auth/refresh-tokens.js';
+import { tokenSignInResponse } from './token-routes.js';
+import { PasskeyAssertionSchema } from './webauthn-schemas.js';
 
 export const LoginBody = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 256 }),
     password: Type.String({ minLength: 1, maxLength: 4096 }),
+    session_type: Type.Optional(
+      Type.Union([Type.Literal('cookie'), Type.Literal('tokens')], {
+        description: '"tokens": answer with an access and a refresh token instead of setting a session cookie (docs/tokens.md)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 
-export const SecondFactorBody = Type.Object(
-  {
-    method: Type.Union([Type.Literal('totp'), Type.Literal('recovery_code')]),
-    code: Type.String({ minLength: 1, maxLength: 64 }),
-  },
-  { additionalProperties: false },
+const RememberDevice = Type.Optional(
+  Type.Boolean({
+    description: 'Remember this browser (remember_device.lifetime, default 30 days): its low-risk sign-ins may skip the second factor',
+  }),
 );
+
+export const SecondFactorBody = Type.Union([
+  Type.Object(
+    {
+      method: Type.Union([Type.Literal('totp'), Type.Literal('recovery_code')]),
+      code: Type.String({ minLength: 1, maxLength: 64 }),
+      remember_device: RememberDevice,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      method: Type.Literal('webauthn'),
+      response: PasskeyAssertionSchema,
+      remember_device: RememberDevice,
+    },
+    {
+      additionalProperties: false,
+      description: 'A passkey: the assertion from navigator.credentials.get() for options from the matching /webauthn/options',
+    },
+  ),
+]);
 
 export const loginRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
   async function routes(app) {
@@ -36,11 +64,22 @@ export const loginRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
         },
       },
       async (request, reply) => {
-        const result = await signInWithPassword(ctx.deps, request.body, requestContext(request));
+        const { username, password, session_type: sessionType } = request.body;
+        const result = await signInWithPassword(ctx.deps, { username, password, sessionType }, requestContext(request));
+        if (result.state === 'second_factor_required' && sessionType === 'tokens') {
+          // No cookie for a token client: it sends the pending token back as Authorization: Bearer.
+          return {
+            state: result.state,
+            methods: result.methods,
+            expires_at: toIso(result.pending.expiresAt),
+            pending_token: result.pendingToken,
+          };
+        }
         if (result.state === 'second_factor_required') {
           setPendingCookies(ctx, reply, result.pendingToken, result.pending.expiresAt);
           return { state: result.state, methods: result.methods, expires_at: toIso(result.pending.expiresAt) };
         }
+        if (result.issued.sessionType === 'tokens') return tokenSignInResponse(await issueTokens(ctx.deps, result.issued.session));
         setSessionCookies(ctx, reply, result.issued);
         return { state: result.state, expires_at: toIso(result.issued.session.expiresAt) };
       },
@@ -57,11 +96,13 @@ export const loginRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
         },
       },
       async (request, reply) => {
+        const { remember_device: rememberDevice, ...answer } = request.body;
         const issued = await completeSecondFactor(
           ctx.deps,
-          { pendingToken: ctx.cookies.pendingToken(request), method: request.body.method, code: request.body.code },
+          { pendingToken: ctx.cookies.pendingToken(request) ?? bearerToken(request), rememberDevice, ...answer },
           requestContext(request),
         );
+        if (issued.sessionType === 'tokens') return tokenSignInResponse(await issueTokens(ctx.deps, issued.session));
         setSessionCookies(ctx, reply, issued);
         return { state: 'authenticated' as const, expires_at: toIso(issued.session.expiresAt) };
       },
@@ -77,7 +118,7 @@ export const loginRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
         },
       },
       async (request, reply) => {
-        const auth = await authenticate(ctx.deps, presentedToken(request, ctx.cookies));
+        const auth = await authenticateCredential(ctx.deps, presentedToken(request, ctx.cookies));
         if (auth.kind === 'authenticated') await revokeSession(ctx.deps, auth.session, 'logout', requestContext(request));
         ctx.cookies.clearAll(reply);
         return reply.code(204).send(null);

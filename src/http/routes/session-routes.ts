@@ -5,7 +5,10 @@ import type { SessionId } from '../../core/ids.js';
 import { stepUp } from '../../auth/step-up.js';
 import { setSessionCookies, type HttpContext } from '../http-context.js';
 import { SecondFactorBody } from './login-routes.js';
-import { authOf, requestContext, requireSession } from '../request-auth.js';
+import { authOf, bearerToken, requestContext, requireSession } from '../request-auth.js';
+import { looksLikeJwt } from '../../auth/access-tokens.js';
+import { continueTokensAfterStepUp } from '../../auth/refresh-tokens.js';
+import { assertStepUp } from '../../auth/sensitive-actions.js';
 import { errors, LoginResponseSchema, SessionListItemSchema, SessionSchema, sessionView, toIso } from '../schemas.js';
 import { describeUserAgent } from '../user-agent.js';
 
@@ -15,10 +18,30 @@ export const sessionRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
       '/api/v1/session',
       {
         preHandler: requireSession(ctx.deps, ctx.cookies, { allowEnrollment: true }),
-        schema: { tags: ['sessions'], summary: 'The current session', response: { 200: SessionSchema, ...errors } },
+        schema: {
+          tags: ['sessions'],
+          summary: 'The current session; with a requirement, 401 step_up_required unless the session meets it',
+          querystring: Type.Object(
+            {
+              max_auth_age: Type.Optional(
+                Type.Integer({ minimum: 0, maximum: 31_536_000, description: 'Seconds: a factor must have been proven this recently' }),
+              ),
+              min_aal: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'Lowest acceptable assurance level' })),
+              phishing_resistant: Type.Optional(Type.Boolean({ description: 'A passkey or security key must have been used' })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: SessionSchema, ...errors },
+        },
       },
       async (request) => {
         const { session, user } = authOf(request);
+        const { max_auth_age: maxAuthAge, min_aal: minAal, phishing_resistant: phishingResistant } = request.query;
+        await assertStepUp(ctx.deps, user, session, {
+          ...(maxAuthAge === undefined ? {} : { maxAuthAgeMs: maxAuthAge * 1000 }),
+          ...(minAal === undefined ? {} : { minAal }),
+          ...(phishingResistant ? { phishingResistant } : {}),
+        });
         return sessionView(session, user);
       },
     );
@@ -36,6 +59,18 @@ export const sessionRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
       },
       async (request, reply) => {
         const { session, user } = authOf(request);
+        const bearer = bearerToken(request);
+        if (bearer !== undefined && looksLikeJwt(bearer)) {
+          // A token sign-in steps up without a cookie: its refresh token follows the new session.
+          const issued = await stepUp(ctx.deps, user, session, request.body, requestContext(request), 'tokens');
+          const access = await continueTokensAfterStepUp(ctx.deps, session, issued.session);
+          return {
+            state: 'authenticated' as const,
+            access_token: access.accessToken,
+            token_type: 'Bearer' as const,
+            expires_in: access.expiresIn,
+          };
+        }
         const issued = await stepUp(ctx.deps, user, session, request.body, requestContext(request));
         setSessionCookies(ctx, reply, issued);
         return { state: 'authenticated' as const, expires_at: toIso(issued.session.expiresAt) };

@@ -10,6 +10,11 @@ import {
   type Store,
   type UserStore,
 } from '../store.js';
+import { adminQueryStore } from './admin-query-store.js';
+import { signingKeyStore } from './key-store.js';
+import { refreshTokenStore } from './token-store.js';
+import { webauthnStore } from './webauthn-store.js';
+import { loginHistoryStore, trustedDeviceStore } from './risk-store.js';
 import { fromSession, fromUser, toEvent, toPendingLogin, toSession, toTotp, toUser } from './rows.js';
 
 /** True for a unique-constraint violation in SQLite or PostgreSQL. */
@@ -192,6 +197,8 @@ function factorStore(db: Kysely<Database>): FactorStore {
       await db.transaction().execute(async (tx) => {
         await tx.deleteFrom('totp_factors').where('user_id', '=', userId).execute();
         await tx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+        await tx.deleteFrom('webauthn_credentials').where('user_id', '=', userId).execute();
+        await tx.deleteFrom('webauthn_challenges').where('user_id', '=', userId).execute();
       });
     },
   };
@@ -279,6 +286,7 @@ function pendingLoginStore(db: Kysely<Database>): PendingLoginStore {
           consumed_at: p.consumedAt,
           ip: p.ip,
           user_agent: p.userAgent,
+          session_type: p.sessionType ?? 'cookie',
         })
         .execute();
     },
@@ -376,6 +384,12 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     pendingLogins: pendingLoginStore(db),
     setupTokens: setupTokenStore(db),
     events: eventStore(db),
+    signingKeys: signingKeyStore(db),
+    refreshTokens: refreshTokenStore(db),
+    webauthn: webauthnStore(db),
+    loginHistory: loginHistoryStore(db),
+    trustedDevices: trustedDeviceStore(db),
+    admin: adminQueryStore(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -62,6 +62,7 @@ export const toSession = (r: Selectable<SessionsTable>): Session => ({
   userAgent: r.user_agent,
   revokedAt: numOrNull(r.revoked_at),
   revokedReason: r.revoked_reason,
+  ...(r.idle_timeout_ms != null ? { idleTimeoutMs: num(r.idle_timeout_ms) } : {}),
 });
 
 export const fromSession = (s: Session, tokenHash: string): SessionsTable => ({
@@ -80,6 +81,7 @@ export const fromSession = (s: Session, tokenHash: string): SessionsTable => ({
   user_agent: s.userAgent,
   revoked_at: s.revokedAt,
   revoked_reason: s.revokedReason,
+  ...(s.idleTimeoutMs !== undefined ? { idle_timeout_ms: s.idleTimeoutMs } : {}),
 });
 
 export const toPendingLogin = (r: Selectable<PendingLoginsTable>): PendingLogin => ({
@@ -91,6 +93,7 @@ export const toPendingLogin = (r: Selectable<PendingLoginsTable>): PendingLogin 
   consumedAt: numOrNull(r.consumed_at),
   ip: r.ip,
   userAgent: r.user_agent,
+  sessionType: r.session_type === 'tokens' ? 'tokens' : 'cookie',
 });
 
 export const toEvent = (r: Selectable<EventsTable>): AuditEvent => ({
