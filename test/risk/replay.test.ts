@@ -12,8 +12,8 @@ const REPO = resolve(import.meta.dirname, '../..');
 const MAIN = join(REPO, 'dist/src/cli/main.js');
 const SMALL = join(import.meta.dirname, 'fixtures/small.csv');
 const MALFORMED = join(import.meta.dirname, 'fixtures/malformed.csv');
-/** The first rows of the public RBA data set (Wiefling et al., CC BY 4.0), shared by the project. */
-const RBA_HEAD = resolve(REPO, '../shared/data/rba-dataset-head.csv');
+/** The first rows of the public RBA data set (Wiefling et al., CC BY 4.0; fixtures/README.md). */
+const RBA_HEAD = join(import.meta.dirname, 'fixtures/rba-dataset-head.csv');
 const engine = { model: 'twofold' as const, thresholds: { medium: 1, high: 3, veryHigh: 5 } };
 const tmp = mkdtempSync(join(tmpdir(), 'twofold-replay-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -97,49 +97,34 @@ describe('risk replay', () => {
   });
 });
 
-const haveRbaHead = existsSync(RBA_HEAD);
-const hint = `needs ${RBA_HEAD} (the shared RBA data set head)`;
-if (!haveRbaHead && process.env.CI) {
-  describe('the RBA data set head', () => {
-    it('is present in CI', () => {
-      throw new Error(hint);
-    });
-  });
-} else if (!haveRbaHead) {
-  console.warn(`test/risk/replay.test.ts: RBA head fixture skipped: ${hint}`);
-  describe('the RBA data set head', () => {
-    it.skip(`skipped: ${hint}`, () => undefined);
-  });
-} else {
-  describe('the RBA data set head (Wiefling et al., CC BY 4.0)', () => {
-    it('replays through the built CLI with both models', async () => {
-      expect(existsSync(MAIN), 'run npm run build first').toBe(true);
-      const rows = readFileSync(RBA_HEAD, 'utf8').trim().split('\n').length - 1;
-      for (const model of ['freeman', 'twofold']) {
-        const output = join(tmp, `${model}.csv`);
-        const { stderr } = await promisify(execFile)(
-          process.execPath,
-          [MAIN, 'risk', 'replay', '--input', RBA_HEAD, '--output', output, '--model', model],
-          {
-            env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TWOFOLD_'))),
-            cwd: tmp,
-          },
-        );
-        expect(stderr).toContain(`replayed ${rows} rows with the ${model} model`);
-        const out = readFileSync(output, 'utf8').trim().split('\n');
-        expect(out).toHaveLength(rows + 1);
-        expect(out.slice(1).map((l) => l.split(',')[0])).toEqual(Array.from({ length: rows }, (_, i) => String(i)));
-      }
-    });
-
-    it('exits 1 naming the line of a malformed file', async () => {
-      const run = await promisify(execFile)(
+describe('the RBA data set head (Wiefling et al., CC BY 4.0)', () => {
+  it('replays through the built CLI with both models', async () => {
+    expect(existsSync(MAIN), 'run npm run build first').toBe(true);
+    const rows = readFileSync(RBA_HEAD, 'utf8').trim().split('\n').length - 1;
+    for (const model of ['freeman', 'twofold']) {
+      const output = join(tmp, `${model}.csv`);
+      const { stderr } = await promisify(execFile)(
         process.execPath,
-        [MAIN, 'risk', 'replay', '--input', MALFORMED, '--output', join(tmp, 'x.csv')],
-        { cwd: tmp },
-      ).catch((e: { code: number; stderr: string }) => e);
-      expect(run).toMatchObject({ code: 1 });
-      expect((run as { stderr: string }).stderr).toBe(`twofold: ${MALFORMED}: line 3: expected 16 fields like the header, found 15\n`);
-    });
+        [MAIN, 'risk', 'replay', '--input', RBA_HEAD, '--output', output, '--model', model],
+        {
+          env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TWOFOLD_'))),
+          cwd: tmp,
+        },
+      );
+      expect(stderr).toContain(`replayed ${rows} rows with the ${model} model`);
+      const out = readFileSync(output, 'utf8').trim().split('\n');
+      expect(out).toHaveLength(rows + 1);
+      expect(out.slice(1).map((l) => l.split(',')[0])).toEqual(Array.from({ length: rows }, (_, i) => String(i)));
+    }
   });
-}
+
+  it('exits 1 naming the line of a malformed file', async () => {
+    const run = await promisify(execFile)(
+      process.execPath,
+      [MAIN, 'risk', 'replay', '--input', MALFORMED, '--output', join(tmp, 'x.csv')],
+      { cwd: tmp },
+    ).catch((e: { code: number; stderr: string }) => e);
+    expect(run).toMatchObject({ code: 1 });
+    expect((run as { stderr: string }).stderr).toBe(`twofold: ${MALFORMED}: line 3: expected 16 fields like the header, found 15\n`);
+  });
+});
