@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { compileAccessRules, type AccessPolicy, type AccessRule } from './core/access/access-rules.js';
 import { parseDuration } from './core/duration.js';
 import { relyingParty, type RelyingParty } from './core/factors/webauthn.js';
+import { phishingResistantPolicy, type PhishingResistantPolicy } from './core/policy/phishing-resistant-policy.js';
 import { riskSettings, type RiskSettings } from './core/risk/settings.js';
 import type { RiskLifetimeTable } from './core/policy/risk-lifetimes.js';
 import { trustedNetworks } from './context/trusted-proxies.js';
@@ -76,6 +77,25 @@ export const ConfigSchema = Type.Object(
         sensitive_max_age: Duration(
           '10m',
           'Sensitive actions (password, factors, recovery codes) need a factor proven this recently (ASVS 5.0 V7.5)',
+        ),
+        continuity: Type.Object(
+          {
+            enabled: Type.Boolean({
+              default: true,
+              description:
+                "Compare every request's IP, place, browser and device cookie with the session's (docs/continuous-evaluation.md)",
+            }),
+            on_medium: Type.Union([Type.Literal('step_up'), Type.Literal('record')], {
+              default: 'step_up',
+              description: 'A new ASN or country mid-session: require a step-up, or only record it',
+            }),
+            on_high: Type.Union([Type.Literal('revoke'), Type.Literal('step_up'), Type.Literal('record')], {
+              default: 'revoke',
+              description:
+                'A different browser or OS family, impossible travel or a missing device cookie: revoke the session, require a step-up, or only record it',
+            }),
+          },
+          { default: {} },
         ),
       },
       { default: {} },
@@ -269,8 +289,14 @@ export const ConfigSchema = Type.Object(
           default: false,
           description: 'A passkey assertion with user verification (PIN, biometric) counts as two factors',
         }),
+        require_for: Type.Array(Type.String({ pattern: '^(user|group):.+$' }), {
+          default: [],
+          description:
+            'Who must sign in and reach the admin console with a passkey: "user:NAME" or "group:NAME" (administrators are group:admins); docs/webauthn.md',
+        }),
+        clone_risk_for: Duration('7d', 'After a passkey clone is suspected, sign-ins of that user are at least high risk for this long'),
       },
-      { default: {} },
+      { default: {}, additionalProperties: false },
     ),
     geoip: Type.Object(
       {
@@ -386,6 +412,8 @@ export interface Config {
     enrollmentLifetimeMs: number;
     /** Sensitive actions need a factor proven within this (ASVS 5.0 V7.5). */
     sensitiveMaxAgeMs: number;
+    /** Continuous evaluation of each request's context against the session's (auth/session-continuity.ts). */
+    continuity: { enabled: boolean; onMedium: 'step_up' | 'record'; onHigh: 'revoke' | 'step_up' | 'record' };
   };
   /** Access and refresh tokens (docs/tokens.md). */
   tokens: { accessTtlMs: number; refreshAbsoluteLifetimeMs: number; refreshIdleTimeoutMs: number; issuer: string; audience: string[] };
@@ -406,7 +434,12 @@ export interface Config {
   /** Who may scrape GET /metrics: these networks, or anyone presenting the token. */
   metrics: { token: string; networks: string[] };
   /** Passkeys: the relying party and the origins allowed to use it (src/core/factors/webauthn.ts). */
-  webauthn: RelyingParty;
+  webauthn: RelyingParty & {
+    /** webauthn.require_for: who must use a passkey (src/core/policy/phishing-resistant-policy.ts). */
+    requireFor: PhishingResistantPolicy;
+    /** webauthn.clone_risk_for: how long a suspected clone keeps the user's sign-ins at high risk. */
+    cloneRiskMs: number;
+  };
   /** The risk engine (src/core/risk): model, band thresholds, history retention. */
   risk: RiskSettings;
   /** mmdb files for the sign-in context: 'builtin' = the DB-IP Lite package; null = none (src/context/geoip.ts). */
@@ -538,6 +571,11 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
     touchIntervalMs: duration('session.touch_interval', raw.session.touch_interval, 0),
     enrollmentLifetimeMs: duration('session.enrollment_lifetime', raw.session.enrollment_lifetime, 60_000),
     sensitiveMaxAgeMs: duration('session.sensitive_max_age', raw.session.sensitive_max_age, 10_000),
+    continuity: {
+      enabled: raw.session.continuity.enabled,
+      onMedium: raw.session.continuity.on_medium as 'step_up' | 'record',
+      onHigh: raw.session.continuity.on_high as 'revoke' | 'step_up' | 'record',
+    },
   };
   if (bothValid('session.idle_timeout', 'session.absolute_lifetime') && session.idleTimeoutMs > session.absoluteLifetimeMs) {
     problems.push('session.idle_timeout: must not be longer than session.absolute_lifetime');
@@ -655,17 +693,21 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
     },
     metrics: { token: raw.metrics.token, networks: raw.metrics.networks },
     risk: riskSettings(raw.risk, problems),
-    webauthn: relyingParty(
-      {
-        rpId: raw.webauthn.rp_id,
-        rpName: raw.webauthn.rp_name,
-        origins: raw.webauthn.origins,
-        timeoutMs: duration('webauthn.timeout', raw.webauthn.timeout, 10_000),
-        uvCountsAsTwoFactors: raw.webauthn.uv_counts_as_two_factors,
-      },
-      publicUrl,
-      problems,
-    ),
+    webauthn: {
+      ...relyingParty(
+        {
+          rpId: raw.webauthn.rp_id,
+          rpName: raw.webauthn.rp_name,
+          origins: raw.webauthn.origins,
+          timeoutMs: duration('webauthn.timeout', raw.webauthn.timeout, 10_000),
+          uvCountsAsTwoFactors: raw.webauthn.uv_counts_as_two_factors,
+        },
+        publicUrl,
+        problems,
+      ),
+      requireFor: phishingResistantPolicy(raw.webauthn.require_for, problems),
+      cloneRiskMs: duration('webauthn.clone_risk_for', raw.webauthn.clone_risk_for, 0),
+    },
     geoip: {
       cityDb: raw.geoip.city_db === 'builtin' || raw.geoip.city_db === '' ? raw.geoip.city_db || null : resolve(cwd, raw.geoip.city_db),
       asnDb: raw.geoip.asn_db ? resolve(cwd, raw.geoip.asn_db) : null,

@@ -2,6 +2,7 @@ import type { AuthDeps, RequestContext } from '../auth/deps.js';
 import { AppError } from '../auth/errors.js';
 import { revokeOtherSessions, revokeSession } from '../auth/sessions.js';
 import type { SessionId } from '../core/ids.js';
+import type { RiskBand } from '../core/risk/policy.js';
 import type { Session } from '../core/session/session.js';
 import type { User } from '../store/store.js';
 import { findUser, resolveUser } from './admin-users.js';
@@ -14,7 +15,19 @@ export interface SessionFilter {
   user?: string;
   /** Exact address or a prefix ending in "*". */
   ip?: string;
+  /** ISO country code of the sign-in that opened the session, any case ("pt"). */
+  country?: string;
+  /** The sign-in's network: an AS number, with or without "AS" ("AS29695", "29695"). */
+  network?: string;
+  /** Risk bands the sign-in was judged in. */
+  risk?: RiskBand[];
   limit?: number;
+}
+
+/** "AS29695", "as29695" or "29695" → "29695"; anything else is not an AS number. */
+export function asnOf(network: string): string | null {
+  const match = /^(?:as)?(\d{1,10})$/i.exec(network.trim());
+  return match ? match[1]! : null;
 }
 
 export interface AdminSessionList {
@@ -29,7 +42,20 @@ export async function searchSessions(deps: AuthDeps, filter: SessionFilter): Pro
     if (!user) return { sessions: [], users: new Map() };
     userId = user.id;
   }
-  const sessions = await deps.store.admin.searchSessions(deps.clock.now(), { userId, ip: filter.ip, limit: filter.limit ?? 200 });
+  let asn: string | undefined;
+  if (filter.network) {
+    const parsed = asnOf(filter.network);
+    if (parsed === null) throw new AppError('bad_request', 'network: give an AS number, such as AS29695.');
+    asn = parsed;
+  }
+  const sessions = await deps.store.admin.searchSessions(deps.clock.now(), {
+    userId,
+    ip: filter.ip,
+    country: filter.country?.toUpperCase(),
+    asn,
+    riskBands: filter.risk,
+    limit: filter.limit ?? 200,
+  });
   const users = new Map<string, User>();
   for (const id of new Set(sessions.map((s) => s.userId))) {
     const user = await deps.store.users.findById(id);

@@ -1,13 +1,13 @@
 import type { AuthDeps } from '../auth/deps.js';
 import { AppError } from '../auth/errors.js';
-import { behaviourBaseline, type BehaviourBaseline } from '../core/admin/behaviour-baseline.js';
+import { baselineFromHistory, behaviourBaseline, type BehaviourBaseline } from '../core/admin/behaviour-baseline.js';
 import { riskDecisionOf, RISK_EVENT_TYPE, type RiskDecision } from '../core/admin/risk-summary.js';
 import { SIGN_IN_EVENT_TYPES } from '../core/admin/sign-in-outcomes.js';
 import type { UserId } from '../core/ids.js';
 import type { Session } from '../core/session/session.js';
 import type { AuditEvent, User } from '../store/store.js';
 
-/** How much of a user's history the baseline is built from. */
+/** How much of a user's history (sign-ins or audit events) the baseline is built from. */
 const BASELINE_EVENTS = 2000;
 
 export interface UserFactors {
@@ -54,7 +54,7 @@ export async function resolveUser(deps: AuthDeps, idOrName: string): Promise<Use
 
 export async function userDetail(deps: AuthDeps, id: string, describeDevice: (userAgent: string) => string): Promise<UserDetail> {
   const user = await findUser(deps, id);
-  const [totp, recoveryCodesLeft, sessions, events, history, riskEvents, trusted] = await Promise.all([
+  const [totp, recoveryCodesLeft, sessions, events, history, riskEvents, trusted, signIns] = await Promise.all([
     deps.store.factors.findConfirmedTotp(user.id),
     deps.store.factors.countRecoveryCodesLeft(user.id),
     deps.store.sessions.listActive(deps.clock.now(), { userId: user.id }),
@@ -62,6 +62,7 @@ export async function userDetail(deps: AuthDeps, id: string, describeDevice: (us
     deps.store.admin.searchEvents({ types: SIGN_IN_EVENT_TYPES, userId: user.id, limit: BASELINE_EVENTS }),
     deps.store.admin.searchEvents({ types: [RISK_EVENT_TYPE], userId: user.id, limit: 20 }),
     deps.store.trustedDevices.listActive(user.id, deps.clock.now()),
+    deps.store.admin.userSignIns(user.id, BASELINE_EVENTS),
   ]);
   return {
     user,
@@ -80,7 +81,8 @@ export async function userDetail(deps: AuthDeps, id: string, describeDevice: (us
     })),
     sessions,
     events,
-    baseline: behaviourBaseline(history, describeDevice),
+    // The risk engine's geo-located history where it has any; the audit trail otherwise (risk off, older sign-ins).
+    baseline: signIns.length ? baselineFromHistory(signIns, describeDevice) : behaviourBaseline(history, describeDevice),
     riskDecisions: riskEvents.map(riskDecisionOf).filter((d) => d !== null),
   };
 }

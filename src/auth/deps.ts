@@ -40,6 +40,8 @@ export interface RequestContext {
   userAgent: string;
   /** The browser's device cookie, on sign-in requests (src/context/device-cookie.ts). */
   device?: DeviceCookie;
+  /** A step-up's new session stays bound to the device its old one was (auth/session-continuity.ts). */
+  boundDeviceHash?: string;
 }
 
 export const lifetimesOf = (config: Config): SessionLifetimes => config.session;

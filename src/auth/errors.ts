@@ -28,7 +28,8 @@ export type ErrorCode =
   | 'passkey_unknown'
   | 'passkey_clone_suspected'
   | 'passkey_origin_mismatch'
-  | 'passkey_unavailable';
+  | 'passkey_unavailable'
+  | 'phishing_resistant_required';
 
 export class AppError extends Error {
   constructor(

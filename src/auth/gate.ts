@@ -4,6 +4,7 @@ import type { Session } from '../core/session/session.js';
 import type { User } from '../store/store.js';
 import type { AuthDeps } from './deps.js';
 import { authenticateCredential } from './credentials.js';
+import { checkContinuity } from './session-continuity.js';
 
 /** The request a proxy asks about: what the user asked of the protected app. */
 export interface ProtectedRequest {
@@ -11,6 +12,8 @@ export interface ProtectedRequest {
   path: string;
   method: string;
   ip: string;
+  /** The browser's User-Agent as the proxy passed it on: given, the session's context is evaluated (continuous evaluation). */
+  userAgent?: string;
 }
 
 export interface GateResult {
@@ -32,10 +35,23 @@ export function createGate(deps: AuthDeps): Gate {
   return {
     async check(token, request) {
       const auth = token === undefined ? undefined : await authenticateCredential(deps, token);
-      const identity = auth?.kind === 'authenticated' ? { session: auth.session, user: auth.user } : undefined;
+      let identity = auth?.kind === 'authenticated' ? { session: auth.session, user: auth.user } : undefined;
+      // Continuous evaluation; the portal's device cookie does not reach the gate (other hosts), so it is not compared here.
+      const checked =
+        identity && request.userAgent !== undefined
+          ? checkContinuity(deps, identity.session, identity.user, { ctx: { ip: request.ip, userAgent: request.userAgent } })
+          : undefined;
+      // Synchronous in the common case (same address and browser): awaited only when it drifted.
+      const drift = checked instanceof Promise ? await checked : checked;
+      if (drift?.kind === 'revoked') identity = undefined;
       const subject = identity ? { username: identity.user.username, groups: groupsOf(identity.user) } : undefined;
       const access = evaluateAccess(rules, { host: request.host, path: request.path, method: request.method, ip: request.ip, subject });
-      return { outcome: decideGate(access, identity?.session ?? null, deps.clock.now()), identity };
+      const outcome = decideGate(access, identity?.session ?? null, deps.clock.now());
+      // A new network or country mid-session: whatever the rule, a session must step up before it continues.
+      if (drift?.kind === 'step_up' && outcome.kind === 'allow' && outcome.authenticated && access.policy !== 'bypass') {
+        return { outcome: { kind: 'step_up', reason: 'context_changed' }, identity };
+      }
+      return { outcome, identity };
     },
   };
 }

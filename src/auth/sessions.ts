@@ -1,6 +1,15 @@
 import { hashToken, looksLikeSecretToken, newSecretToken, newSessionId, type SessionId } from '../core/ids.js';
-import { sessionStatus, startSession, touch, type FactorUse, type Session, type SessionKind } from '../core/session/session.js';
+import {
+  sessionStatus,
+  startSession,
+  touch,
+  type FactorUse,
+  type Session,
+  type SessionKind,
+  type SessionOrigin,
+} from '../core/session/session.js';
 import type { SessionType, User } from '../store/store.js';
+import { deviceHash } from '../context/device-cookie.js';
 import { recordEvent } from './audit.js';
 import { lifetimesOf, type AuthDeps, type RequestContext } from './deps.js';
 import { AppError } from './errors.js';
@@ -16,6 +25,16 @@ export interface IssuedSession {
   sessionType?: SessionType;
 }
 
+/**
+ * The device a cookie session is bound to for continuous evaluation: the browser's device cookie
+ * when it already had one or is handed one with this sign-in (auth/risk/sign-in-risk.ts does, when
+ * risk is on), else the device of the session a step-up replaces.
+ */
+function boundDevice(deps: AuthDeps, ctx: RequestContext): string | undefined {
+  if (ctx.device && (!ctx.device.isNew || deps.risk !== undefined)) return deviceHash(ctx.device);
+  return ctx.boundDeviceHash;
+}
+
 /** Every (re)authentication gets a brand-new session and token (OWASP: renew the id on privilege change). */
 export async function issueSession(
   deps: AuthDeps,
@@ -26,6 +45,8 @@ export async function issueSession(
   sessionType: SessionType = 'cookie',
   /** The sign-in's risk band: riskier sign-ins get shorter sessions (core/policy/risk-lifetimes.ts). */
   riskBand?: RiskBand,
+  /** The sign-in's country, network and risk verdict, kept for the admin console (never for access). */
+  origin?: SessionOrigin,
 ): Promise<IssuedSession> {
   const token = newSecretToken(deps.random);
   const configured = sessionLifetimesFor(deps.config, sessionType);
@@ -35,6 +56,9 @@ export async function issueSession(
     lifetimes,
   );
   if (lifetimes.idleTimeoutMs < configured.idleTimeoutMs) session.idleTimeoutMs = lifetimes.idleTimeoutMs;
+  const device = sessionType === 'cookie' ? boundDevice(deps, ctx) : undefined;
+  if (device !== undefined) session.deviceHash = device;
+  if (origin) session.origin = origin;
   await deps.store.sessions.create(session, hashToken(token));
   await recordEvent(
     deps,
@@ -48,6 +72,11 @@ export async function issueSession(
     ctx,
   );
   return { session, token, sessionType };
+}
+
+/** A session's origin as stored: the copy authenticate() hands out does not load it (hot path). */
+export async function storedOrigin(deps: AuthDeps, session: Session): Promise<SessionOrigin | undefined> {
+  return session.origin ?? (await deps.store.sessions.findById(session.id))?.origin;
 }
 
 export type Authentication =

@@ -1,6 +1,6 @@
 import { hashToken, looksLikeSecretToken, newRecordId, newSecretToken } from '../core/ids.js';
 import { normalizeUsername } from '../core/identity/username.js';
-import { afterPassword, type SecondFactorMethod } from '../core/policy/second-factor-policy.js';
+import { afterPassword, type PasswordStepOutcome, type SecondFactorMethod } from '../core/policy/second-factor-policy.js';
 import type { FactorUse } from '../core/session/session.js';
 import type { PendingLogin, SessionType, User } from '../store/store.js';
 import { recordEvent } from './audit.js';
@@ -9,6 +9,7 @@ import { AppError } from './errors.js';
 import { checkFactorAnswer, type FactorAnswer } from './second-factor.js';
 import { passkeyError, type PasskeyRefusal } from './webauthn.js';
 import { issueSession, type IssuedSession } from './sessions.js';
+import { assertPlanAllows, passkeySignInPlan } from './phishing-resistant.js';
 import { assessSignIn, holdForSecondFactor, secondFactorRisk, signInFailed, signInSucceeded } from './risk/sign-in-risk.js';
 
 export type PasswordStepResult =
@@ -46,22 +47,33 @@ export async function signInWithPassword(
   const totp = await deps.store.factors.findConfirmedTotp(user.id);
   const passkeys = await deps.store.webauthn.countCredentials(user.id);
   const recoveryCodesLeft = totp || passkeys > 0 ? await deps.store.factors.countRecoveryCodesLeft(user.id) : 0;
-  const outcome = afterPassword(
-    { totp: totp !== undefined, recoveryCodesLeft, passkeys },
-    { requireSecondFactor: deps.config.login.requireSecondFactor },
-  );
+  // webauthn.require_for: a passkey (or, without one, its registration) instead of the usual policy.
+  const plan = await passkeySignInPlan(deps, user);
+  const outcome: PasswordStepOutcome = !plan
+    ? afterPassword(
+        { totp: totp !== undefined, recoveryCodesLeft, passkeys },
+        { requireSecondFactor: deps.config.login.requireSecondFactor },
+      )
+    : plan.kind === 'register'
+      ? { state: 'enrollment_required' }
+      : { state: 'second_factor_required', methods: plan.methods };
   await recordEvent(deps, { type: 'login.password', outcome: 'success', userId: user.id, detail: { next: outcome.state } }, ctx);
   // Adaptive authentication (src/auth/risk): may skip, demand a passkey or deny; sets the session's lifetime band.
   const risk = await assessSignIn(deps, user, ctx, outcome, { passkeys });
+  // A remembered browser never skips the passkey of a require_for user.
+  if (plan && risk.outcome.state === 'authenticated') risk.outcome = outcome;
 
   switch (risk.outcome.state) {
     case 'authenticated': {
-      const issued = await issueSession(deps, user, 'full', [password], ctx, input.sessionType, risk.band);
+      const issued = await issueSession(deps, user, 'full', [password], ctx, input.sessionType, risk.band, risk.origin);
       await signInSucceeded(deps, user, ctx, risk);
       return { state: 'authenticated', issued };
     }
     case 'enrollment_required':
-      return { state: 'enrollment_required', issued: await issueSession(deps, user, 'enrollment', [password], ctx) };
+      return {
+        state: 'enrollment_required',
+        issued: await issueSession(deps, user, 'enrollment', [password], ctx, 'cookie', undefined, risk.origin),
+      };
     case 'second_factor_required': {
       const pendingToken = newSecretToken(deps.random);
       const pending: PendingLogin = {
@@ -98,6 +110,9 @@ export async function completeSecondFactor(
   if (user.factorFailures >= maxConsecutiveFactorFailures) {
     throw new AppError('factor_locked', 'Too many failed codes for this account. An administrator must reset its second factor.');
   }
+  // webauthn.require_for: refused before it costs an attempt; the user is told which methods do.
+  const plan = await passkeySignInPlan(deps, user);
+  assertPlanAllows(plan, input.method);
   const risk = await secondFactorRisk(deps, pending, user, ctx, input.method);
   const attempts = await deps.store.pendingLogins.addAttempt(pending.id);
   if (attempts > maxCodeAttempts) throw tooManyAttempts();
@@ -133,7 +148,12 @@ export async function completeSecondFactor(
     { method: 'pwd', at: pending.createdAt },
     { method: check.method, at: deps.clock.now() },
   ];
-  const issued = await issueSession(deps, user, 'full', amr, ctx, pending.sessionType ?? 'cookie', risk?.band);
+  // A require_for user without a passkey proved their app code; the session may only register a passkey.
+  if (plan?.kind === 'prove_then_register') {
+    await signInSucceeded(deps, user, ctx, { ...risk, pendingId: pending.id });
+    return issueSession(deps, user, 'enrollment', amr, ctx);
+  }
+  const issued = await issueSession(deps, user, 'full', amr, ctx, pending.sessionType ?? 'cookie', risk?.band, risk?.origin);
   await signInSucceeded(deps, user, ctx, { ...risk, pendingId: pending.id }, { rememberDevice: input.rememberDevice });
   return issued;
 }

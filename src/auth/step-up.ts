@@ -5,7 +5,7 @@ import type { AuthDeps, RequestContext } from './deps.js';
 import { AppError } from './errors.js';
 import { checkFactorAnswer, type FactorAnswer } from './second-factor.js';
 import { passkeyError, type PasskeyRefusal } from './webauthn.js';
-import { issueSession, revokeSession, type IssuedSession } from './sessions.js';
+import { issueSession, revokeSession, storedOrigin, type IssuedSession } from './sessions.js';
 
 /**
  * Step-up ("sudo mode"): a signed-in user proves a second factor again. The proof is recorded with
@@ -46,7 +46,10 @@ export async function stepUp(
   await deps.store.users.resetFactorFailures(user.id);
   const now = deps.clock.now();
   const amr: FactorUse[] = [...session.amr.filter((use) => use.method !== check.method), { method: check.method, at: now }];
-  const issued = await issueSession(deps, user, 'full', amr, ctx, sessionType);
+  // The rotated session continues the same sign-in: it keeps its origin (country, network, risk).
+  // It stays bound to the same browser's device cookie, and adopts the request's address and browser.
+  const bound = session.deviceHash === undefined ? ctx : { ...ctx, boundDeviceHash: session.deviceHash };
+  const issued = await issueSession(deps, user, 'full', amr, bound, sessionType, undefined, await storedOrigin(deps, session));
   await revokeSession(deps, session, 'rotated_step_up', ctx);
   await recordEvent(
     deps,

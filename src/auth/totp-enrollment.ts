@@ -6,10 +6,11 @@ import type { TotpFactor, User } from '../store/store.js';
 import { recordEvent } from './audit.js';
 import type { AuthDeps, RequestContext } from './deps.js';
 import { AppError } from './errors.js';
+import { mustUsePasskey, passkeyEnrollmentOnly } from './phishing-resistant.js';
 import { newRecoveryCodes } from './recovery-codes.js';
 import { assertRecentAuthentication } from './sensitive-actions.js';
 import { openTotpSecret, totpParamsOf } from './second-factor.js';
-import { issueSession, revokeOtherSessions, revokeSession, type IssuedSession } from './sessions.js';
+import { issueSession, revokeOtherSessions, revokeSession, storedOrigin, type IssuedSession } from './sessions.js';
 
 export interface TotpEnrollment {
   /** Base32, as typed into an authenticator by hand. */
@@ -25,6 +26,8 @@ export interface TotpEnrollment {
  * restricted enrollment session is short-lived and exists for this alone.
  */
 async function assertMayEnroll(deps: AuthDeps, user: User, session: Session, hasConfirmed: boolean): Promise<void> {
+  // webauthn.require_for: the restricted session of such a user exists to register a passkey.
+  if (session.kind === 'enrollment' && mustUsePasskey(deps, user)) throw passkeyEnrollmentOnly();
   if (hasConfirmed && session.aal < 2)
     throw new AppError('forbidden', 'Replacing an authenticator needs a session signed in with two factors.');
   if (session.kind === 'full') await assertRecentAuthentication(deps, user, session);
@@ -103,7 +106,7 @@ export async function confirmTotpEnrollment(
   await recordEvent(deps, { type: 'factor.totp.enrolled', outcome: 'success', userId: user.id, sessionId: session.id }, ctx);
 
   const amr = [...session.amr.filter((use) => use.method === 'pwd'), { method: 'otp' as const, at: now }];
-  const issued = await issueSession(deps, user, 'full', amr, ctx);
+  const issued = await issueSession(deps, user, 'full', amr, ctx, 'cookie', undefined, await storedOrigin(deps, session));
   await revokeSession(deps, session, 'replaced_after_enrollment', ctx);
   const endedSessions = input.endOtherSessions ? await revokeOtherSessions(deps, user, issued.session, 'factor_changed', ctx) : 0;
   return { recoveryCodes: codes.plain, issued, endedSessions };

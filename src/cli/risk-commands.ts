@@ -4,7 +4,13 @@ import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { DEFAULT_TWOFOLD_SETTINGS } from '../core/risk/twofold-model.js';
 import { evaluate, markdownTables, type ModelUnderTest } from '../risk/evaluate.js';
-import { RbaCsvError } from '../risk/rba-csv.js';
+import { RbaCsvError, readRbaCsv, type RbaRow } from '../risk/rba-csv.js';
+import { seedSignIns } from '../risk/seed.js';
+import { createDeps } from '../app.js';
+import { ManualClock } from '../core/clock.js';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { replay } from '../risk/replay.js';
 import { DEFAULT_SIMULATION, simulate } from '../risk/simulate.js';
 import { loadCliConfig } from './cli-config.js';
@@ -27,6 +33,16 @@ function openInput(path: string) {
     stream.once('open', () => resolve(stream));
     stream.once('error', (err: NodeJS.ErrnoException) => reject(new CliError(`cannot read ${path}: ${err.code ?? err.message}`)));
   });
+}
+
+/** index,label,attacker_model lines → index → label. */
+async function readLabels(input: Readable): Promise<Map<string, string>> {
+  const labels = new Map<string, string>();
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    const [index, label] = line.split(',');
+    if (index && label && index !== 'index') labels.set(index, label);
+  }
+  return labels;
 }
 
 /** `twofold risk …`: replay, simulate and evaluate the risk engine on RBA-schema data. */
@@ -88,6 +104,43 @@ export function registerRiskCommands(program: Command): void {
       );
       await Promise.all([closeFile(data), closeFile(labels)]);
       process.stderr.write(`wrote ${result.rows} rows (${result.attacks} attacks) to ${options.output}, labels to ${options.labels}\n`);
+    });
+
+  risk
+    .command('seed')
+    .description(
+      'Play a simulated data set through the real sign-in use cases (accounts, TOTP, risk engine, sessions, audit trail) so the admin console shows realistic data',
+    )
+    .requiredOption('--input <file>', 'data set from "twofold risk simulate"')
+    .option('--labels <file>', 'its labels file: attack rows then know the password but not the second factor')
+    .option('--limit <n>', 'play at most this many rows (the first ones)', positiveInt('--limit'), 500)
+    .option('--prefix <text>', 'account name prefix', 'sim-')
+    .action(async (options: { input: string; labels?: string; limit: number; prefix: string }) => {
+      const config = loadCliConfig(program);
+      const rows: RbaRow[] = [];
+      try {
+        for await (const row of readRbaCsv(await openInput(options.input))) {
+          if (rows.length >= options.limit) break;
+          rows.push(row);
+        }
+      } catch (err) {
+        if (err instanceof RbaCsvError) throw new CliError(`${options.input}: ${err.message}`);
+        throw err;
+      }
+      const labels = options.labels ? await readLabels(await openInput(options.labels)) : undefined;
+      // The rows' own times, shifted to end now: the clock is the seed's, not the wall's.
+      const clock = new ManualClock(Date.now());
+      const deps = await createDeps(config, { clock });
+      try {
+        // Nobody is meant to sign in to these demo accounts by hand: their password is random and not shown.
+        const password = `${randomBytes(18).toString('base64url')}-Aa1`;
+        const summary = await seedSignIns(deps, clock, rows, { prefix: options.prefix, password, ...(labels ? { labels } : {}) });
+        process.stdout.write(
+          `${JSON.stringify({ ...summary, from: new Date(summary.from).toISOString(), until: new Date(summary.until).toISOString() }, null, 2)}\n`,
+        );
+      } finally {
+        await deps.store.close();
+      }
     });
 
   risk

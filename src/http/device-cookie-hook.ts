@@ -37,7 +37,8 @@ export function deviceCookieHook(app: FastifyInstance, deps: AuthDeps): void {
   });
   // Appended as a header, not reply.setCookie: @fastify/cookie has already written its cookies by now.
   app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
-    if (request.device?.send && reply.statusCode < 300) {
+    // Below 400: the pages answer a completed sign-in with a 303 redirect, which must carry it too.
+    if (request.device?.send && reply.statusCode < 400) {
       reply.header(
         'set-cookie',
         app.serializeCookie(name, deviceCookieValue(request.device), {

@@ -35,6 +35,7 @@ const STATUS: Record<ErrorCode, number> = {
   passkey_clone_suspected: 403,
   passkey_origin_mismatch: 400,
   passkey_unavailable: 409,
+  phishing_resistant_required: 403,
 };
 
 export interface ErrorBody {

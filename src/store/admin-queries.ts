@@ -1,4 +1,6 @@
 import type { UserId } from '../core/ids.js';
+import type { LoginContext } from '../core/risk/context.js';
+import type { RiskBand } from '../core/risk/policy.js';
 import type { Session } from '../core/session/session.js';
 import type { AuditEvent, EventOutcome, User } from './store.js';
 
@@ -46,6 +48,12 @@ export interface SessionQuery {
   userId?: UserId;
   /** Exact address, or a prefix when it ends in "*" ("203.0.113.*"). */
   ip?: string;
+  /** ISO country code of the opening sign-in (session origin, migration 005). */
+  country?: string;
+  /** Autonomous system number, digits only ("29695"). */
+  asn?: string;
+  /** Any of these risk bands. */
+  riskBands?: RiskBand[];
   limit: number;
 }
 
@@ -57,4 +65,6 @@ export interface AdminQueryStore {
   countActiveSessions(now: number): Promise<number>;
   /** Live sessions (neither revoked nor expired at `now`), newest first. */
   searchSessions(now: number, query: SessionQuery): Promise<Session[]>;
+  /** One user's successful sign-ins as the risk engine stored them (login_history), newest first. */
+  userSignIns(userId: UserId, limit: number): Promise<LoginContext[]>;
 }

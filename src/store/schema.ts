@@ -55,6 +55,13 @@ export interface SessionsTable {
   revoked_reason: string | null;
   /** This session's own idle timeout, set when risk shortened it (migration 003); null: the configured one. */
   idle_timeout_ms?: number | null;
+  /** The opening sign-in's country, ASN, risk band and score (migration 005); null: unknown. */
+  country?: string | null;
+  asn?: string | null;
+  risk_band?: string | null;
+  risk_score?: number | null;
+  /** SHA-256 of the device cookie id the session was created with (migration 006); null: not device-bound. */
+  device_hash?: string | null;
 }
 
 export interface PendingLoginsTable {

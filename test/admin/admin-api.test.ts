@@ -297,7 +297,12 @@ describe('admin API', () => {
     const jsonl = await h.app.inject({
       method: 'GET',
       url: '/api/v1/admin/events/export?format=jsonl',
-      headers: { cookie: `${admin.names.session}=${admin.sessionToken}` },
+      // From the admin's own address and browser: another one would be a replayed cookie (continuous evaluation).
+      remoteAddress: '198.51.100.10',
+      headers: {
+        cookie: `${admin.names.session}=${admin.sessionToken}`,
+        'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
+      },
     });
     expect(jsonl.statusCode).toBe(200);
     expect(jsonl.headers['content-type']).toContain('application/x-ndjson');

@@ -19,7 +19,8 @@ import { startHarness, type Harness } from '../support/harness.js';
 const REPO = resolve(import.meta.dirname, '../..');
 const MAIN = join(REPO, 'dist/src/cli/main.js');
 const PASSWORD = 'correct horse battery staple';
-const CTX = { ip: '203.0.113.9', userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' };
+// The checks below come from this address and browser: continuous evaluation compares them with the session's.
+const CTX = { ip: '127.0.0.1', userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' };
 
 let h: Harness;
 
@@ -64,7 +65,11 @@ async function userWithSessions(username: string, count: number) {
 /** GET /auth/request as nginx's auth_request sends it. */
 async function check(token: string): Promise<Response> {
   return fetch(`${h.baseUrl}/auth/request`, {
-    headers: { 'X-Original-URL': 'https://app.example.com/reports', cookie: `${cookieNames(h.deps.config).session}=${token}` },
+    headers: {
+      'X-Original-URL': 'https://app.example.com/reports',
+      'User-Agent': CTX.userAgent,
+      cookie: `${cookieNames(h.deps.config).session}=${token}`,
+    },
   });
 }
 

@@ -67,7 +67,8 @@ describe.skipIf(missing)('passkeys in a real browser (virtual authenticator)', (
         '--host-resolver-rules=MAP localhost 127.0.0.1',
       ],
     });
-    context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    // The browser the API client signed in as: continuous evaluation revokes a session cookie replayed from another one.
+    context = await browser.newContext({ viewport: { width: 1100, height: 800 }, userAgent: 'vitest-api-client/1.0' });
     await context.addCookies([...api.jar].map(([name, value]) => ({ name, value, url: base, httpOnly: true, sameSite: 'Lax' as const })));
     page = await context.newPage();
     page.setDefaultTimeout(15_000);

@@ -41,7 +41,8 @@ async function signIn() {
       { method: 'pwd', at: now },
       { method: 'otp', at: now },
     ],
-    { ip: '203.0.113.5', userAgent: 'test' },
+    // The context inject's requests come from (continuous evaluation compares it on every check).
+    { ip: '127.0.0.1', userAgent: 'lightMyRequest' },
   );
 }
 

@@ -5,6 +5,7 @@ import type { Clock } from '../../core/clock.js';
 import { RiskEngine } from '../../core/risk/engine.js';
 import type { LoginContext } from '../../core/risk/context.js';
 import type { RiskBand, RiskDecision } from '../../core/risk/policy.js';
+import type { SessionOrigin } from '../../core/session/session.js';
 import type { AuditEvent, Store } from '../../store/store.js';
 import { Outbox, type Mail } from '../notifications/outbox.js';
 
@@ -19,6 +20,8 @@ export interface PendingRisk {
   expiresAt: number;
   /** The device cookie the password step saw or made (memory only, never stored). */
   device?: DeviceCookie;
+  /** What the session will record of this sign-in (country, network, band, score). */
+  origin?: SessionOrigin;
 }
 
 const PAGE = 5000;

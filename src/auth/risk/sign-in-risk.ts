@@ -6,11 +6,13 @@ import { Level, featureKeys, type LoginContext } from '../../core/risk/context.j
 import { distanceKm } from '../../core/risk/geo.js';
 import type { RiskBand } from '../../core/risk/policy.js';
 import type { PasswordStepOutcome } from '../../core/policy/second-factor-policy.js';
+import type { SessionOrigin } from '../../core/session/session.js';
 import { describeUserAgent } from '../../http/user-agent.js';
 import type { TrustedDevice, User } from '../../store/store.js';
 import { recordEvent } from '../audit.js';
 import type { AuthDeps, RequestContext } from '../deps.js';
 import { AppError } from '../errors.js';
+import { cloneSuspectedRecently } from './clone-signal.js';
 import type { PendingRisk } from './risk-service.js';
 
 /** The risk verdict on a sign-in whose password was right: what happens next and how long its session may live. */
@@ -19,6 +21,18 @@ export interface RiskStep {
   band?: RiskBand;
   login?: LoginContext;
   trustedDevice?: TrustedDevice;
+  /** What the session opened by this sign-in records of it (admin console filters). */
+  origin?: SessionOrigin;
+}
+
+/** The sign-in's place and verdict as its session keeps them; '' and '-' (unknown) become null. */
+export function sessionOrigin(login: LoginContext, assessment: { band: RiskBand; score: number }): SessionOrigin {
+  return {
+    country: login.country && login.country !== '-' ? login.country : null,
+    asn: login.asn || null,
+    riskBand: assessment.band,
+    riskScore: Math.round(assessment.score * 1000) / 1000,
+  };
 }
 
 /** A denied sign-in answers exactly like a wrong password: the attacker learns nothing; the user gets an email. */
@@ -51,10 +65,12 @@ export async function assessSignIn(
   // A browser whose cookie names a remembered device but carries an old secret is a copy: not this device.
   if (trustedDevice === 'stale') delete login.deviceId;
   const trusted = typeof trustedDevice === 'object' ? trustedDevice : undefined;
-  const assessment = risk.engine.assess(login, { trustedDevice: trusted !== undefined });
+  // A passkey of this user answered with a counter that went backwards: at least high (webauthn.clone_risk_for).
+  const cloneSuspected = await cloneSuspectedRecently(deps, user.id);
+  const assessment = risk.engine.assess(login, { trustedDevice: trusted !== undefined, cloneSuspected });
   // Too little history says nothing yet (the model has no baseline): the policy alone decides.
   const enforced = risk.engine.history.user(user.id).logins >= deps.config.riskPolicy.minHistory;
-  if (!enforced) assessment.decision = 'second_factor';
+  if (!enforced && !cloneSuspected) assessment.decision = 'second_factor';
 
   let next: PasswordStepOutcome = outcome;
   let refused = false;
@@ -64,6 +80,8 @@ export async function assessSignIn(
       break;
     case 'phishing_resistant_or_deny':
       if (factors.passkeys > 0) next = { state: 'second_factor_required', methods: ['webauthn'] };
+      // Raised by a clone report alone, and the user removed the copied passkey: the policy's factors, not a lock-out.
+      else if (assessment.raisedFrom !== undefined && assessment.raisedFrom !== 'very_high') break;
       else refused = true;
       break;
     case 'second_factor':
@@ -114,7 +132,13 @@ export async function assessSignIn(
     throw denied();
   }
   // Below min_history the session keeps the configured lifetimes too.
-  return { outcome: next, ...(enforced ? { band: assessment.band } : {}), login, ...(trusted ? { trustedDevice: trusted } : {}) };
+  return {
+    outcome: next,
+    ...(enforced ? { band: assessment.band } : {}),
+    login,
+    ...(trusted ? { trustedDevice: trusted } : {}),
+    origin: sessionOrigin(login, assessment),
+  };
 }
 
 /** The user's live remembered-device record for this browser; 'stale' when the cookie's secret is an old one. */
@@ -136,6 +160,7 @@ export function holdForSecondFactor(deps: AuthDeps, pendingId: string, step: Ris
     required,
     expiresAt,
     ...(ctx.device ? { device: ctx.device } : {}),
+    ...(step.origin ? { origin: step.origin } : {}),
   });
 }
 
@@ -155,9 +180,10 @@ export async function secondFactorRisk(
   let held = risk.takePending(pending.id);
   if (!held) {
     const login = signInContext(user.id, ctx, await risk.ready(), deps.clock.now());
-    const assessment = risk.engine.assess(login);
+    const cloneSuspected = await cloneSuspectedRecently(deps, user.id);
+    const assessment = risk.engine.assess(login, { cloneSuspected });
     const enforced = risk.engine.history.user(user.id).logins >= deps.config.riskPolicy.minHistory;
-    if (!enforced) assessment.decision = 'second_factor';
+    if (!enforced && !cloneSuspected) assessment.decision = 'second_factor';
     if (assessment.decision === 'deny') throw denied();
     held = {
       login,
@@ -165,6 +191,7 @@ export async function secondFactorRisk(
       decision: assessment.decision,
       required: assessment.decision === 'phishing_resistant_or_deny' ? 'webauthn' : 'any',
       expiresAt: pending.expiresAt,
+      origin: sessionOrigin(login, assessment),
     };
     risk.rememberPending(pending.id, held);
   }

@@ -6,7 +6,8 @@ export type GateOutcome =
   | { kind: 'allow'; authenticated: boolean }
   | { kind: 'sign_in' }
   /** Signed in, but a (fresh) second factor is needed first. */
-  | { kind: 'step_up'; reason: 'second_factor' | 'stale'; maxAuthAgeMs?: number }
+  /** 'context_changed': the session's network or country changed since sign-in (core/session/continuity.ts). */
+  | { kind: 'step_up'; reason: 'second_factor' | 'stale' | 'context_changed'; maxAuthAgeMs?: number }
   | { kind: 'deny' };
 
 /** When the session last proved a factor of the kind the policy asks for. */

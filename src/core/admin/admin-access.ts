@@ -7,13 +7,24 @@ import type { Session } from '../session/session.js';
  * mode"), judged by the one step-up rule every sensitive action uses (core/policy/step-up-policy.ts)
  * with the configured session.sensitive_max_age (10 minutes by default).
  */
-export const adminRequirement = (sensitiveMaxAgeMs: number): StepUpRequirement => ({ minAal: 2, maxAuthAgeMs: sensitiveMaxAgeMs });
+export const adminRequirement = (sensitiveMaxAgeMs: number, phishingResistant = false): StepUpRequirement => ({
+  minAal: 2,
+  maxAuthAgeMs: sensitiveMaxAgeMs,
+  // webauthn.require_for: the fresh factor must be a passkey or security key.
+  ...(phishingResistant ? { phishingResistant: true } : {}),
+});
 
 export type AdminAccess =
   { kind: 'allowed' } | { kind: 'not_admin' } | { kind: 'step_up_required'; decision: Exclude<StepUpDecision, { kind: 'satisfied' }> };
 
-export function adminAccess(isAdmin: boolean, session: Session, now: number, sensitiveMaxAgeMs: number): AdminAccess {
+export function adminAccess(
+  isAdmin: boolean,
+  session: Session,
+  now: number,
+  sensitiveMaxAgeMs: number,
+  phishingResistant = false,
+): AdminAccess {
   if (!isAdmin) return { kind: 'not_admin' };
-  const decision = judgeStepUp(session, adminRequirement(sensitiveMaxAgeMs), now);
+  const decision = judgeStepUp(session, adminRequirement(sensitiveMaxAgeMs, phishingResistant), now);
   return decision.kind === 'satisfied' ? { kind: 'allowed' } : { kind: 'step_up_required', decision };
 }

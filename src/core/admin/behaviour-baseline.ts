@@ -1,10 +1,12 @@
+import type { LoginContext } from '../risk/context.js';
 import { countBy } from './risk-summary.js';
 import { countedSteps, signInOutcomeOf, type StepEvent } from './sign-in-outcomes.js';
 
 /**
- * A user's usual behaviour, derived from their audit trail until the risk engine keeps its own
- * history: where they sign in from (countries when an event carries one, networks from the
- * address), with what (browser and OS), and when (a day-of-week × hour heat map, UTC).
+ * A user's usual behaviour: where they sign in from (countries, networks), with what (browser and
+ * OS), and when (a day-of-week × hour heat map, UTC). Built from the risk engine's stored history
+ * (login_history: geo-located, with ASNs) where it has any, otherwise derived from the audit trail
+ * (risk off, or sign-ins from before it kept history).
  */
 
 export interface BaselineEvent extends StepEvent {
@@ -13,7 +15,11 @@ export interface BaselineEvent extends StepEvent {
   userAgent: string | null;
 }
 
+/** What a baseline was built from: the risk engine's history, or the audit trail as a fallback. */
+export type BaselineSource = 'risk_history' | 'audit_trail';
+
 export interface BehaviourBaseline {
+  source: BaselineSource;
   signIns: number;
   countries: Array<{ key: string; count: number }>;
   networks: Array<{ key: string; count: number }>;
@@ -45,15 +51,40 @@ export function countryOf(detail: Record<string, unknown> | null): string | null
   return null;
 }
 
-export function behaviourBaseline(events: BaselineEvent[], describeDevice: (userAgent: string) => string): BehaviourBaseline {
-  const signIns = countedSteps(events).filter((e) => signInOutcomeOf(e) === 'success');
+/** Sign-ins per weekday × hour, UTC; day 0 = Monday. */
+function hourlyCounts(times: number[]): number[][] {
   const heatMap = Array.from({ length: 7 }, () => Array.from({ length: 24 }, () => 0));
-  for (const e of signIns) {
-    const d = new Date(e.at);
+  for (const at of times) {
+    const d = new Date(at);
     heatMap[(d.getUTCDay() + 6) % 7]![d.getUTCHours()]! += 1;
   }
-  const times = signIns.map((e) => e.at);
+  return heatMap;
+}
+
+/**
+ * The baseline from the risk engine's own record of successful sign-ins: its countries come from
+ * geo-IP for every sign-in, and a network is the AS where known ("AS29695"), else the address's /24.
+ */
+export function baselineFromHistory(logins: LoginContext[], describeDevice: (userAgent: string) => string): BehaviourBaseline {
+  const times = logins.map((l) => l.at);
   return {
+    source: 'risk_history',
+    signIns: logins.length,
+    countries: countBy(logins, (l) => (l.country && l.country !== '-' ? l.country : null)),
+    networks: countBy(logins, (l) => (l.asn ? `AS${l.asn}` : l.ip ? networkOf(l.ip) : null)),
+    devices: countBy(logins, (l) => (l.userAgent ? describeDevice(l.userAgent) : null)),
+    heatMap: hourlyCounts(times),
+    firstSeen: times.length ? Math.min(...times) : null,
+    lastSeen: times.length ? Math.max(...times) : null,
+  };
+}
+
+export function behaviourBaseline(events: BaselineEvent[], describeDevice: (userAgent: string) => string): BehaviourBaseline {
+  const signIns = countedSteps(events).filter((e) => signInOutcomeOf(e) === 'success');
+  const times = signIns.map((e) => e.at);
+  const heatMap = hourlyCounts(times);
+  return {
+    source: 'audit_trail',
     signIns: signIns.length,
     // Countries come from whichever events carry one (the risk engine's decisions do).
     countries: countBy(events, (e) => countryOf(e.detail)),

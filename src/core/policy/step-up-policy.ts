@@ -23,10 +23,15 @@ const PHISHING_RESISTANT: ReadonlySet<string> = new Set(['hwk', 'swk']);
  * password typed again proves nothing an attacker at the keyboard would not know), at AAL1 any
  * factor. `justProven` counts factors verified by the request itself (a current password re-typed).
  */
-export function lastProofAt(session: Pick<Session, 'aal' | 'amr'>, justProven: readonly { method: AuthMethod; at: number }[] = []): number {
+export function lastProofAt(
+  session: Pick<Session, 'aal' | 'amr'>,
+  justProven: readonly { method: AuthMethod; at: number }[] = [],
+  phishingResistantOnly = false,
+): number {
   let latest = 0;
   for (const use of [...session.amr, ...justProven]) {
     if (session.aal >= 2 && use.method === 'pwd') continue;
+    if (phishingResistantOnly && !PHISHING_RESISTANT.has(use.method)) continue;
     if (use.at > latest) latest = use.at;
   }
   return latest;
@@ -48,7 +53,8 @@ export function judgeStepUp(
   if (requirement.phishingResistant && !session.amr.some((use) => PHISHING_RESISTANT.has(use.method))) {
     return { kind: 'step_up_required', reason: 'phishing_resistant', ...withAge };
   }
-  if (maxAuthAgeMs !== undefined && now - lastProofAt(session, justProven) > maxAuthAgeMs) {
+  // When a phishing-resistant factor is asked for, it is that factor which must be recent.
+  if (maxAuthAgeMs !== undefined && now - lastProofAt(session, justProven, requirement.phishingResistant === true) > maxAuthAgeMs) {
     return { kind: 'step_up_required', reason: 'stale', maxAuthAgeMs };
   }
   return { kind: 'satisfied' };

@@ -1,7 +1,7 @@
 import { Level, featureKeys, type FeatureKeys, type LoginContext } from './context.js';
 import { freemanScore } from './freeman.js';
 import { DEFAULT_RETENTION, LoginHistory, type RetentionLimits, type UserView } from './history.js';
-import { bandOf, decide, type DecisionOptions, type RiskBand, type RiskDecision, type RiskThresholds } from './policy.js';
+import { atLeast, bandOf, decide, type DecisionOptions, type RiskBand, type RiskDecision, type RiskThresholds } from './policy.js';
 import { SignalStats } from './signal-stats.js';
 import {
   DEFAULT_SIGNAL_SETTINGS,
@@ -35,6 +35,9 @@ export const DEFAULT_THRESHOLDS: Record<RiskModelName, RiskThresholds> = {
   twofold: { medium: -1.6, high: 1, veryHigh: 2.5 },
 };
 
+/** The reason shown when a suspected passkey clone raised the band. */
+export const CLONE_REASON = 'passkey clone suspected';
+
 export interface RiskAssessment {
   /** log10 likelihood ratio attacker : this user; higher is riskier. */
   score: number;
@@ -44,6 +47,8 @@ export interface RiskAssessment {
   reasons: string[];
   /** Every factor with its weight, for logs and the admin console. */
   factors: RiskReason[];
+  /** The model's own band when an outside observation (a suspected passkey clone) raised it. */
+  raisedFrom?: RiskBand;
 }
 
 /**
@@ -89,8 +94,14 @@ export class RiskEngine {
 
   assess(ctx: LoginContext, decision: DecisionOptions = {}): RiskAssessment {
     const { score, factors } = this.assessFactors(ctx, true);
-    const band = this.bandFor(ctx, score, factors);
-    return { score, band, decision: decide(band, decision), reasons: topReasons(factors), factors };
+    // An observation from outside the model (a suspected passkey clone) sets a floor, and says so first.
+    const modelBand = this.bandFor(ctx, score, factors);
+    const band = decision.cloneSuspected ? atLeast(modelBand, 'high') : modelBand;
+    const reasons = topReasons(factors);
+    if (decision.cloneSuspected) reasons.unshift(CLONE_REASON);
+    const assessment: RiskAssessment = { score, band, decision: decide(band, decision), reasons, factors };
+    if (band !== modelBand) assessment.raisedFrom = modelBand;
+    return assessment;
   }
 
   /**

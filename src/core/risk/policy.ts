@@ -26,7 +26,15 @@ export interface DecisionOptions {
   minimum?: RiskDecision;
   /** A remembered device lowers the band by one step; it never lifts a very-high deny. */
   trustedDevice?: boolean;
+  /**
+   * One of the user's passkeys recently answered with a signature counter that went backwards (a
+   * copied key, src/core/factors/webauthn.ts): the band is at least high, whatever the device.
+   */
+  cloneSuspected?: boolean;
 }
+
+/** The band, raised to `floor` when lower. */
+export const atLeast = (band: RiskBand, floor: RiskBand): RiskBand => (BANDS.indexOf(band) < BANDS.indexOf(floor) ? floor : band);
 
 /**
  * Low → allow; medium → a second factor; high → a phishing-resistant factor where the user has
@@ -35,6 +43,7 @@ export interface DecisionOptions {
 export function decide(band: RiskBand, options: DecisionOptions = {}): RiskDecision {
   let index = BANDS.indexOf(band);
   if (options.trustedDevice && band !== 'very_high' && index > 0) index--;
-  const minimum = options.minimum ? DECISIONS.indexOf(options.minimum) : 0;
+  let minimum = options.minimum ? DECISIONS.indexOf(options.minimum) : 0;
+  if (options.cloneSuspected) minimum = Math.max(minimum, DECISIONS.indexOf('phishing_resistant_or_deny'));
   return DECISIONS[Math.max(index, minimum)]!;
 }

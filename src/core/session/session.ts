@@ -1,4 +1,5 @@
 import type { SessionId, UserId } from '../ids.js';
+import type { RiskBand } from '../risk/policy.js';
 
 /**
  * Authentication method references, RFC 8176 names where one exists:
@@ -37,6 +38,25 @@ export interface Session {
   revokedReason: string | null;
   /** This session's own idle timeout when risk made it shorter than the configured one (core/policy/risk-lifetimes.ts). */
   idleTimeoutMs?: number;
+  /** SHA-256 of the device cookie id a browser's cookie session began with (core/session/continuity.ts). */
+  deviceHash?: string;
+  /**
+   * Where the sign-in that opened this session came from and how risky it looked (migration 005).
+   * For the admin console's filters only: no access decision reads it, and the session hot path
+   * (authenticate) does not load it.
+   */
+  origin?: SessionOrigin;
+}
+
+/** The sign-in's context as the risk engine saw it; null where unknown (no geo data, risk off). */
+export interface SessionOrigin {
+  /** ISO 3166 country code ("PT"). */
+  country: string | null;
+  /** Autonomous system number as text ("29695"). */
+  asn: string | null;
+  /** The band the risk engine judged, even below risk_policy.min_history where it was not enforced. */
+  riskBand: RiskBand | null;
+  riskScore: number | null;
 }
 
 export interface SessionLifetimes {

@@ -8,6 +8,8 @@ import { checkbox, csrfField, formError, textField } from './layout.js';
 import { recoveryCodesPage } from './recovery-codes-page.js';
 import { refusal, requirePageSession, seeOther, sendPage } from './page-support.js';
 import { stepUpRedirect } from './step-up-redirect.js';
+import { mustUsePasskey } from '../../auth/phishing-resistant.js';
+import { passkeyScript } from './passkey-section.js';
 
 /** Groups of four read and type back more easily: "JBSW Y3DP EHPK 3PXP". */
 const groupedSecret = (secret: string): string => secret.match(/.{1,4}/g)?.join(' ') ?? secret;
@@ -25,7 +27,7 @@ interface EnrollView {
 
 function enrollPage(view: EnrollView) {
   const { enrollment } = view;
-  return html`<section class="card">
+  return html`<section class="card" data-enroll-totp>
     <h1>${view.replacing ? 'Set up a new authenticator' : 'Set up your authenticator app'}</h1>
     <p class="lead">
       twofold asks for a code from an authenticator app (such as Aegis, 2FAS, Google Authenticator or 1Password) each time you sign
@@ -68,6 +70,46 @@ function enrollPage(view: EnrollView) {
   </section>`;
 }
 
+/**
+ * "Or use a passkey": registration from the enrollment session (src/auth/passkey-enrollment.ts).
+ * The API answers with the recovery codes, which passkeys.js shows in place of the form, once.
+ */
+function passkeyEnrollOption(view: { username: string; only: boolean }) {
+  return html`<section class="card" aria-labelledby="enroll-passkey-title">
+    <h2 id="enroll-passkey-title">${view.only ? 'Register a passkey or security key' : 'Or use a passkey or security key'}</h2>
+    <p class="lead">
+      ${
+        view.only
+          ? "Your account must sign in with a passkey or security key: it works only on twofold's own address, so a look-alike site cannot phish it."
+          : 'Instead of codes, confirm each sign-in with a passkey on this device or a security key: it cannot be phished.'
+      }
+    </p>
+    <form
+      class="form-narrow"
+      data-passkey-register
+      data-options-url="/api/v1/factors/webauthn/registration/options"
+      data-verify-url="/api/v1/factors/webauthn/registration/verify"
+      data-done-url="/account"
+    >
+      <p class="form-error" role="alert" data-passkey-status hidden></p>
+      <div class="field">
+        <label for="field-passkey-name">Name for the passkey</label>
+        <input id="field-passkey-name" class="input" name="name" maxlength="64" required placeholder="e.g. YubiKey or Laptop" />
+      </div>
+      <button type="submit" class="button button-primary">Register a passkey</button>
+    </form>
+    <div data-passkey-codes hidden>
+      <h2>Save your recovery codes</h2>
+      <p class="lead">
+        Your passkey is set up. Each code signs you in once if you lose it. <strong>This is the only time they are shown.</strong>
+      </p>
+      <ol id="recovery-codes" class="codes" data-download-name="${`twofold-recovery-codes-${view.username}.txt`}"></ol>
+      <p class="hint">Keep them apart from your passkey: in a password manager, or printed and put away.</p>
+      <p><a class="button button-primary" href="/account">I saved them — continue</a></p>
+    </div>
+  </section>`;
+}
+
 /** A refusal that leaves nothing to enroll with (a one-factor session replacing a factor). */
 function cannotEnrollPage(message: string) {
   return html`<section class="card card-narrow">
@@ -91,6 +133,14 @@ export const enrollPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
     app.get('/enroll', { schema: { hide: true }, preHandler: gate }, async (request, reply) => {
       const { user, session } = authOf(request);
       const account = { username: user.username, csrfToken: ctx.cookies.csrfToken(request) };
+      // webauthn.require_for: the restricted session is for a passkey alone.
+      if (session.kind === 'enrollment' && mustUsePasskey(ctx.deps, user)) {
+        return sendPage(reply, {
+          title: 'Register a passkey',
+          account,
+          body: html`${passkeyEnrollOption({ username: user.username, only: true })}${passkeyScript}`,
+        });
+      }
       try {
         // Reloading shows the same pending secret: startTotpEnrollment reuses it.
         const enrollment = await startTotpEnrollment(ctx.deps, user, session, requestContext(request));
@@ -98,7 +148,8 @@ export const enrollPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
         return sendPage(reply, {
           title: 'Set up authenticator',
           account,
-          body: enrollPage({ enrollment, replacing, csrfToken: account.csrfToken }),
+          body: html`${enrollPage({ enrollment, replacing, csrfToken: account.csrfToken })}
+          ${session.kind === 'enrollment' ? html`${passkeyEnrollOption({ username: user.username, only: false })}${passkeyScript}` : null}`,
         });
       } catch (err) {
         const refused = refusal(err);

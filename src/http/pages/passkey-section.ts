@@ -4,7 +4,7 @@ import { csrfField } from './layout.js';
 import { formatTime } from './page-support.js';
 
 /** The page script for passkeys: a module (it imports @simplewebauthn/browser), loaded only where needed. */
-const passkeyScript = html`<script type="module" src="/assets/passkeys.js"></script>`;
+export const passkeyScript = html`<script type="module" src="/assets/passkeys.js"></script>`;
 
 /**
  * "Use a passkey" under a second-factor or step-up form. The button appears only when the script

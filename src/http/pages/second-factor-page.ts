@@ -6,7 +6,9 @@ import { completeSecondFactor, livePendingLogin } from '../../auth/sign-in.js';
 import { setSessionCookies, type HttpContext } from '../http-context.js';
 import { requestContext } from '../request-auth.js';
 import { html } from './html.js';
-import { codeField, type CodeMethod, codeRefusalText, methodFromQuery, otherMethodLink } from './code-fields.js';
+import { passkeySignInPlan } from '../../auth/phishing-resistant.js';
+import type { User } from '../../store/store.js';
+import { codeField, type CodeMethod, codeRefusalText, methodFromQuery, methodSwitchUrl, otherMethodLink } from './code-fields.js';
 import { csrfField, formError, hiddenField } from './layout.js';
 import { afterSignIn, type LoginNotice } from './login-page.js';
 import { passkeyAssertOption } from './passkey-section.js';
@@ -19,7 +21,10 @@ const endedSignIn = (err: AppError): LoginNotice =>
   err.code === 'too_many_attempts' || err.code === 'factor_locked' ? err.code : 'pending_login_invalid';
 
 interface SecondFactorView {
-  method: CodeMethod;
+  /** The code form shown, or null when the user has no code method for it (a passkey only). */
+  method: CodeMethod | null;
+  /** The code methods the user may use here (what they set up, less what webauthn.require_for refuses). */
+  codeMethods: CodeMethod[];
   returnTo?: string;
   error?: string;
   csrfToken?: string;
@@ -40,12 +45,18 @@ function signInAgain(notice: LoginNotice, returnTo: string | undefined): string 
 
 function secondFactorPage(view: SecondFactorView) {
   const errorId = view.error ? 'code-error' : undefined;
-  const totp = view.method === 'totp';
+  const recovery = view.method === 'recovery_code';
+  const other = view.codeMethods.find((m) => m !== view.method);
   return html`<section class="card card-narrow">
     <h1>Two-factor sign-in</h1>
     <p class="lead">
-      ${totp ? 'Your password was correct. Now confirm it is you with your second factor.' : 'Lost your phone? Sign in with a recovery code.'}
+      ${
+        recovery
+          ? 'Lost your phone or your passkey? Sign in with a recovery code.'
+          : 'Your password was correct. Now confirm it is you with your second factor.'
+      }
     </p>
+    ${view.method === null && view.error ? html`<p class="form-error" role="alert" id="code-error">${view.error}</p>` : null}
     ${
       view.passkeys
         ? passkeyAssertOption({
@@ -55,14 +66,47 @@ function secondFactorPage(view: SecondFactorView) {
           })
         : null
     }
-    <form method="post" action="${PAGE}">
-      ${formError('code-error', view.error)} ${csrfField(view.csrfToken)} ${hiddenField('return_to', view.returnTo)}
-      <input type="hidden" name="method" value="${view.method}" />
-      ${codeField(view.method, errorId)} ${rememberDeviceField(view.rememberDays)}
-      <button type="submit" class="button button-primary button-block">Verify</button>
-    </form>
-    <p class="alt-links">${otherMethodLink(PAGE, view.method, view.returnTo)} · <a href="/login">Start over</a></p>
+    ${
+      view.method === null
+        ? null
+        : html`<form method="post" action="${PAGE}">
+            ${formError('code-error', view.error)} ${csrfField(view.csrfToken)} ${hiddenField('return_to', view.returnTo)}
+            <input type="hidden" name="method" value="${view.method}" />
+            ${codeField(view.method, errorId)} ${rememberDeviceField(view.rememberDays)}
+            <button type="submit" class="button button-primary button-block">Verify</button>
+          </form>`
+    }
+    <p class="alt-links">
+      ${
+        view.method === null
+          ? other
+            ? html`<a href="${methodSwitchUrl(PAGE, other, view.returnTo)}">Use a recovery code instead</a> ·`
+            : null
+          : other
+            ? html`${otherMethodLink(PAGE, view.method, view.returnTo)} ·`
+            : null
+      }
+      <a href="/login">Start over</a>
+    </p>
   </section>`;
+}
+
+/** What this user can answer with on this page: passkeys, and the code methods they set up and may use. */
+async function methodsOf(ctx: HttpContext, user: User): Promise<{ passkeys: boolean; codeMethods: CodeMethod[] }> {
+  const deps = ctx.deps;
+  const passkeys = (await deps.store.webauthn.countCredentials(user.id)) > 0;
+  const plan = await passkeySignInPlan(deps, user);
+  const codeMethods: CodeMethod[] = [];
+  if ((await deps.store.factors.findConfirmedTotp(user.id)) && (!plan || plan.kind !== 'passkey')) codeMethods.push('totp');
+  if ((await deps.store.factors.countRecoveryCodesLeft(user.id)) > 0) codeMethods.push('recovery_code');
+  return { passkeys, codeMethods };
+}
+
+/** The form to show for the method asked for: it if the user has it, else their first code method, else none (passkey only). */
+function shownMethod(asked: CodeMethod, methods: { passkeys: boolean; codeMethods: CodeMethod[] }): CodeMethod | null {
+  if (methods.codeMethods.includes(asked)) return asked;
+  if (methods.passkeys) return null;
+  return methods.codeMethods[0] ?? asked;
 }
 
 /** "Remember this device": a revocable, server-side memory of this browser (src/auth/risk/sign-in-risk.ts). */
@@ -93,17 +137,23 @@ export const secondFactorPageRoutes = (ctx: HttpContext): FastifyPluginAsyncType
   async function routes(app) {
     app.get(PAGE, { schema: { hide: true, querystring: SecondFactorQuery } }, async (request, reply) => {
       const returnTo = returnAddress(ctx.deps.config, request.query.return_to);
-      let passkeys = false;
+      let methods;
       try {
         const { user } = await livePendingLogin(ctx.deps, ctx.cookies.pendingToken(request));
-        passkeys = (await ctx.deps.store.webauthn.countCredentials(user.id)) > 0;
+        methods = await methodsOf(ctx, user);
       } catch (err) {
         return seeOther(reply, signInAgain(endedSignIn(refusal(err)), returnTo));
       }
-      const method = methodFromQuery(request.query.method);
+      const method = shownMethod(methodFromQuery(request.query.method), methods);
       return sendPage(reply, {
         title: 'Two-factor sign-in',
-        body: secondFactorPage({ method, returnTo, csrfToken: ctx.cookies.csrfToken(request), passkeys, rememberDays: rememberDays(ctx) }),
+        body: secondFactorPage({
+          method,
+          ...methods,
+          returnTo,
+          csrfToken: ctx.cookies.csrfToken(request),
+          rememberDays: rememberDays(ctx),
+        }),
       });
     });
 
@@ -117,19 +167,41 @@ export const secondFactorPageRoutes = (ctx: HttpContext): FastifyPluginAsyncType
           requestContext(request),
         );
         setSessionCookies(ctx, reply, issued);
-        return seeOther(reply, afterSignIn(returnTo));
+        // webauthn.require_for without a passkey: on to register one.
+        return seeOther(reply, issued.session.kind === 'enrollment' ? '/enroll' : afterSignIn(returnTo));
       } catch (err) {
         const refused = refusal(err);
         if (ENDS_SIGN_IN.has(refused.code)) return seeOther(reply, signInAgain(endedSignIn(refused), returnTo));
         withRetryAfter(reply, refused);
         const error = codeRefusalText(refused.message, refused.extra.detail);
+        // The re-rendered page offers what the first one did, the passkey button included.
+        let methods: { passkeys: boolean; codeMethods: CodeMethod[] } = { passkeys: false, codeMethods: [method] };
+        try {
+          methods = await methodsOf(ctx, (await livePendingLogin(ctx.deps, ctx.cookies.pendingToken(request))).user);
+        } catch (ended) {
+          return seeOther(reply, signInAgain(endedSignIn(refusal(ended)), returnTo));
+        }
+        const shown = shownMethod(method, methods);
         return sendPage(
           reply,
           {
             title: 'Two-factor sign-in',
-            body: secondFactorPage({ method, returnTo, error, csrfToken: ctx.cookies.csrfToken(request), rememberDays: rememberDays(ctx) }),
+            body: secondFactorPage({
+              method: shown,
+              ...methods,
+              returnTo,
+              error,
+              csrfToken: ctx.cookies.csrfToken(request),
+              rememberDays: rememberDays(ctx),
+            }),
           },
-          refused.code === 'rate_limited' ? 429 : refused.code === 'method_not_available' ? 400 : 401,
+          refused.code === 'rate_limited'
+            ? 429
+            : refused.code === 'method_not_available'
+              ? 400
+              : refused.code === 'phishing_resistant_required'
+                ? 403
+                : 401,
         );
       }
     });

@@ -70,6 +70,7 @@ export async function buildReverseProxy(deps: AuthDeps, options: { logger?: bool
       path: target.pathname,
       method: request.method,
       ip: request.ip,
+      userAgent: (request.headers['user-agent'] ?? '').slice(0, 512),
     });
     request.gate = result;
     const { outcome } = result;

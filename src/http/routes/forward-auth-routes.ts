@@ -92,6 +92,7 @@ export const forwardAuthRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
         path: url.pathname,
         method,
         ip: request.ip,
+        userAgent: (request.headers['user-agent'] ?? '').slice(0, 512),
       });
       const outcome: GateOutcome = result.outcome;
       switch (outcome.kind) {
@@ -113,7 +114,7 @@ export const forwardAuthRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
                 max_auth_age: outcome.maxAuthAgeMs === undefined ? null : Math.floor(outcome.maxAuthAgeMs / 1000),
                 // The same machine-readable shape as the API's step_up_required (auth/sensitive-actions.ts).
                 step_up: {
-                  reason: outcome.reason === 'second_factor' ? 'aal' : 'stale',
+                  reason: outcome.reason === 'second_factor' ? 'aal' : outcome.reason === 'context_changed' ? 'context_changed' : 'stale',
                   methods: result.identity ? await stepUpMethodsOf(ctx.deps, result.identity.user) : [],
                   max_age_s: outcome.maxAuthAgeMs === undefined ? null : Math.floor(outcome.maxAuthAgeMs / 1000),
                 },

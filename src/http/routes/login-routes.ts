@@ -102,6 +102,11 @@ export const loginRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
           { pendingToken: ctx.cookies.pendingToken(request) ?? bearerToken(request), rememberDevice, ...answer },
           requestContext(request),
         );
+        // webauthn.require_for without a passkey: a session that may only register one (always a cookie).
+        if (issued.session.kind === 'enrollment') {
+          setSessionCookies(ctx, reply, issued);
+          return { state: 'enrollment_required' as const, expires_at: toIso(issued.session.expiresAt) };
+        }
         if (issued.sessionType === 'tokens') return tokenSignInResponse(await issueTokens(ctx.deps, issued.session));
         setSessionCookies(ctx, reply, issued);
         return { state: 'authenticated' as const, expires_at: toIso(issued.session.expiresAt) };

@@ -49,7 +49,8 @@ export const sessionRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
     app.post(
       '/api/v1/session/step-up',
       {
-        preHandler: requireSession(ctx.deps, ctx.cookies),
+        // A session asked to step up because its network or country changed must be able to.
+        preHandler: requireSession(ctx.deps, ctx.cookies, { allowStepUp: true }),
         schema: {
           tags: ['sessions'],
           summary: 'Prove a second factor again (sudo mode); the session token is replaced',

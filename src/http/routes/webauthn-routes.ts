@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../auth/errors.js';
+import { assertMayRegisterInEnrollment, finishPasskeyEnrollment } from '../../auth/passkey-enrollment.js';
 import { livePendingLogin } from '../../auth/sign-in.js';
 import {
   finishPasskeyRegistration,
@@ -13,7 +14,7 @@ import {
 } from '../../auth/webauthn.js';
 import { assertRecentAuthentication } from '../../auth/sensitive-actions.js';
 import type { UserId } from '../../core/ids.js';
-import type { HttpContext } from '../http-context.js';
+import { setSessionCookies, type HttpContext } from '../http-context.js';
 import { authOf, requestContext, requireSession } from '../request-auth.js';
 import { errors } from '../schemas.js';
 import { requireAdmin } from './admin/admin-gate.js';
@@ -34,11 +35,13 @@ const CredentialName = Type.String({ minLength: 1, maxLength: 64, description: '
 export const webauthnRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
   async function routes(app) {
     const session = requireSession(ctx.deps, ctx.cookies);
+    // Registering a passkey is also how a user who must set up a second factor may do so.
+    const sessionOrEnrollment = requireSession(ctx.deps, ctx.cookies, { allowEnrollment: true });
 
     app.post(
       '/api/v1/factors/webauthn/registration/options',
       {
-        preHandler: session,
+        preHandler: sessionOrEnrollment,
         schema: {
           tags: ['factors'],
           summary: 'Start adding a passkey or security key: options for navigator.credentials.create()',
@@ -47,6 +50,7 @@ export const webauthnRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
       },
       async (request) => {
         const { user, session } = authOf(request);
+        await assertMayRegisterInEnrollment(ctx.deps, user, session);
         return startPasskeyRegistration(ctx.deps, user, session, requestOrigin(request));
       },
     );
@@ -54,17 +58,34 @@ export const webauthnRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
     app.post(
       '/api/v1/factors/webauthn/registration/verify',
       {
-        preHandler: session,
+        preHandler: sessionOrEnrollment,
         schema: {
           tags: ['factors'],
-          summary: "Finish adding a passkey: the authenticator's answer and the name to show",
+          summary:
+            "Finish adding a passkey: the authenticator's answer and the name to show. From an enrollment session it is the second factor set up: recovery codes are returned (once) and the session becomes a full two-factor one",
           body: Type.Object({ name: CredentialName, response: PasskeyRegistrationSchema }, { additionalProperties: false }),
-          response: { 201: CredentialSchema, ...errors },
+          response: {
+            201: Type.Intersect([
+              CredentialSchema,
+              Type.Object({
+                recovery_codes: Type.Optional(
+                  Type.Array(Type.String(), { description: 'Only when enrolling: shown once, each works one time' }),
+                ),
+              }),
+            ]),
+            ...errors,
+          },
         },
       },
       async (request, reply) => {
         const { user, session } = authOf(request);
+        await assertMayRegisterInEnrollment(ctx.deps, user, session);
         const credential = await finishPasskeyRegistration(ctx.deps, user, session, request.body, requestContext(request));
+        if (session.kind === 'enrollment') {
+          const enrolled = await finishPasskeyEnrollment(ctx.deps, user, session, credential, requestContext(request));
+          setSessionCookies(ctx, reply, enrolled.issued);
+          return reply.code(201).send({ ...credentialView(credential), recovery_codes: enrolled.recoveryCodes });
+        }
         return reply.code(201).send(credentialView(credential));
       },
     );
@@ -146,7 +167,7 @@ export const webauthnRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
     app.post(
       '/api/v1/session/step-up/webauthn/options',
       {
-        preHandler: session,
+        preHandler: requireSession(ctx.deps, ctx.cookies, { allowStepUp: true }),
         schema: {
           tags: ['sessions'],
           summary: 'Options for a step-up with a passkey (then POST /api/v1/session/step-up, method "webauthn")',

@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import type { AdminQueryStore, EventQuery } from '../admin-queries.js';
 import type { Database } from '../schema.js';
 import type { EventOutcome } from '../store.js';
+import { toLogin } from './risk-store.js';
 import { toEvent, toSession, toUser } from './rows.js';
 
 type EventsBuilder = ExpressionBuilder<Database, 'events'>;
@@ -111,7 +112,22 @@ export function adminQueryStore(db: Kysely<Database>): AdminQueryStore {
           query = query.where(sql<string>`substr(ip, 1, ${prefix.length})`, '=', prefix);
         } else query = query.where('ip', '=', q.ip);
       }
+      if (q.country) query = query.where('country', '=', q.country);
+      if (q.asn) query = query.where('asn', '=', q.asn);
+      if (q.riskBands?.length) query = query.where('risk_band', 'in', q.riskBands);
       return (await query.orderBy('created_at', 'desc').limit(q.limit).execute()).map(toSession);
+    },
+
+    async userSignIns(userId, limit) {
+      const rows = await db
+        .selectFrom('login_history')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map(toLogin);
     },
   };
 }

@@ -213,9 +213,32 @@ async function replaceCodes(tx: Kysely<Database>, userId: string, codeHashes: st
     .execute();
 }
 
+/** The session columns authenticate() needs: all but the sign-in origin of migration 005 (admin console only). */
+const VALIDATION_COLUMNS = [
+  'id',
+  'token_hash',
+  'user_id',
+  'kind',
+  'aal',
+  'amr',
+  'auth_time',
+  'created_at',
+  'last_seen_at',
+  'idle_expires_at',
+  'expires_at',
+  'ip',
+  'user_agent',
+  'revoked_at',
+  'revoked_reason',
+  'idle_timeout_ms',
+  // Continuous evaluation compares it on every validation (migration 006).
+  'device_hash',
+] as const satisfies ReadonlyArray<keyof SessionsTable>;
+
 function sessionStore(db: Kysely<Database>): SessionStore {
+  // The hot path reads only what validating a session needs; not the origin columns of migration 005.
   const findByTokenHash = precompiled<Selectable<SessionsTable>, [string]>(db, 1, (tokenHash) =>
-    db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash),
+    db.selectFrom('sessions').select(VALIDATION_COLUMNS).where('token_hash', '=', tokenHash),
   );
   const touch = precompiled<never, [number, number, string]>(db, 3, (lastSeenAt, idleExpiresAt, id) =>
     db

@@ -9,7 +9,7 @@ const num = (value: unknown): number => Number(value);
 const changed = (result: { numUpdatedRows?: bigint; numDeletedRows?: bigint }): number =>
   Number(result.numUpdatedRows ?? result.numDeletedRows ?? 0n);
 
-function toLogin(r: Selectable<LoginHistoryTable>): LoginContext {
+export function toLogin(r: Selectable<LoginHistoryTable>): LoginContext {
   const login: LoginContext = {
     at: num(r.at),
     userId: r.user_id,

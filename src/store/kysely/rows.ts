@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { SessionId, UserId } from '../../core/ids.js';
-import type { Aal, FactorUse, Session, SessionKind } from '../../core/session/session.js';
+import type { RiskBand } from '../../core/risk/policy.js';
+import type { Aal, FactorUse, Session, SessionKind, SessionOrigin } from '../../core/session/session.js';
 import type { TotpAlgorithm } from '../../core/factors/totp.js';
 import type { EventsTable, PendingLoginsTable, SessionsTable, TotpFactorsTable, UsersTable } from '../schema.js';
 import type { AuditEvent, EventOutcome, PendingLogin, TotpFactor, User } from '../store.js';
@@ -63,6 +64,16 @@ export const toSession = (r: Selectable<SessionsTable>): Session => ({
   revokedAt: numOrNull(r.revoked_at),
   revokedReason: r.revoked_reason,
   ...(r.idle_timeout_ms != null ? { idleTimeoutMs: num(r.idle_timeout_ms) } : {}),
+  ...(r.device_hash != null ? { deviceHash: r.device_hash } : {}),
+  // Absent when nothing is known, or when the query did not select the columns (the hot path, findByTokenHash).
+  ...(r.country != null || r.asn != null || r.risk_band != null || r.risk_score != null ? { origin: toOrigin(r) } : {}),
+});
+
+const toOrigin = (r: Selectable<SessionsTable>): SessionOrigin => ({
+  country: r.country ?? null,
+  asn: r.asn ?? null,
+  riskBand: (r.risk_band ?? null) as RiskBand | null,
+  riskScore: numOrNull(r.risk_score),
 });
 
 export const fromSession = (s: Session, tokenHash: string): SessionsTable => ({
@@ -82,6 +93,8 @@ export const fromSession = (s: Session, tokenHash: string): SessionsTable => ({
   revoked_at: s.revokedAt,
   revoked_reason: s.revokedReason,
   ...(s.idleTimeoutMs !== undefined ? { idle_timeout_ms: s.idleTimeoutMs } : {}),
+  ...(s.deviceHash !== undefined ? { device_hash: s.deviceHash } : {}),
+  ...(s.origin ? { country: s.origin.country, asn: s.origin.asn, risk_band: s.origin.riskBand, risk_score: s.origin.riskScore } : {}),
 });
 
 export const toPendingLogin = (r: Selectable<PendingLoginsTable>): PendingLogin => ({

@@ -4,6 +4,8 @@ import * as initial from './001-initial.js';
 import * as tokens from './002-tokens.js';
 import * as risk from './003-risk.js';
 import * as webauthn from './004-webauthn.js';
+import * as sessionContext from './005-session-context.js';
+import * as sessionContinuity from './006-session-continuity.js';
 
 /** Versioned migrations, applied in name order; a name once released never changes. */
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -11,6 +13,8 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '002-tokens': tokens,
   '003-risk': risk,
   '004-webauthn': webauthn,
+  '005-session-context': sessionContext,
+  '006-session-continuity': sessionContinuity,
 };
 
 /** Each migration bound to the dialect it runs on (named by the caller, never sniffed from the connection). */

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../../auth/errors.js';
+import { mustUsePasskey } from '../../../auth/phishing-resistant.js';
 import { adminAccess } from '../../../core/admin/admin-access.js';
 import type { HttpContext } from '../../http-context.js';
 import { authOf } from '../../request-auth.js';
@@ -26,7 +27,8 @@ export function requireAdminPage(ctx: HttpContext) {
     const redirected = await sessionGate(request, reply);
     if (redirected) return redirected;
     const { user, session } = authOf(request);
-    const access = adminAccess(user.isAdmin, session, ctx.deps.clock.now(), ctx.deps.config.session.sensitiveMaxAgeMs);
+    const passkey = mustUsePasskey(ctx.deps, user);
+    const access = adminAccess(user.isAdmin, session, ctx.deps.clock.now(), ctx.deps.config.session.sensitiveMaxAgeMs, passkey);
     if (access.kind === 'not_admin') throw new AppError('forbidden', 'The admin console is for administrators only.');
     if (access.kind === 'step_up_required') {
       const back = request.method === 'GET' ? safeReturnTo(request.url) : undefined;

@@ -126,6 +126,9 @@ function userDetailBody(d: UserDetail, csrfToken: string | undefined, currentId:
       html`<p>
           From ${b.signIns} successful
           sign-in${b.signIns === 1 ? '' : 's'}${b.firstSeen !== null ? html`, ${formatTime(b.firstSeen)} to ${formatTime(b.lastSeen!)}` : null}.
+          <span class="muted" data-baseline-source="${b.source}"
+            >${b.source === 'risk_history' ? "From the risk engine's sign-in history." : 'Derived from the audit trail.'}</span
+          >
         </p>
         <div class="grid-2">
           <div>

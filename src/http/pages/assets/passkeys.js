@@ -78,7 +78,24 @@ for (const form of document.querySelectorAll('[data-passkey-register]')) {
     try {
       const optionsJSON = await post(form.dataset.optionsUrl);
       const response = await startRegistration({ optionsJSON });
-      await post(form.dataset.verifyUrl, { name, response });
+      const added = await post(form.dataset.verifyUrl, { name, response });
+      // Enrolling (the /enroll page): the recovery codes come back once and are shown in place of the form.
+      const codesPanel = form.parentElement && form.parentElement.querySelector('[data-passkey-codes]');
+      if (added && Array.isArray(added.recovery_codes) && codesPanel) {
+        const list = codesPanel.querySelector('ol');
+        for (const code of added.recovery_codes) {
+          const item = document.createElement('li');
+          const text = document.createElement('code');
+          text.textContent = code;
+          item.append(text);
+          list.append(item);
+        }
+        form.hidden = true;
+        codesPanel.hidden = false;
+        // The authenticator-app set-up beside it belonged to the session that just ended.
+        for (const other of document.querySelectorAll('[data-enroll-totp]')) other.hidden = true;
+        return;
+      }
       window.location.assign(form.dataset.doneUrl || '/account');
     } catch (error) {
       say(status, explain(error));

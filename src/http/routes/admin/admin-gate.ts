@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../../auth/errors.js';
+import { mustUsePasskey } from '../../../auth/phishing-resistant.js';
 import { stepUpRequired } from '../../../auth/sensitive-actions.js';
 import { adminAccess, adminRequirement } from '../../../core/admin/admin-access.js';
 import type { HttpContext } from '../../http-context.js';
@@ -16,8 +17,10 @@ export function requireAdmin(ctx: HttpContext) {
     await sessionGate(request, reply);
     const { user, session } = authOf(request);
     const maxAgeMs = ctx.deps.config.session.sensitiveMaxAgeMs;
-    const access = adminAccess(user.isAdmin, session, ctx.deps.clock.now(), maxAgeMs);
+    const passkey = mustUsePasskey(ctx.deps, user);
+    const access = adminAccess(user.isAdmin, session, ctx.deps.clock.now(), maxAgeMs, passkey);
     if (access.kind === 'not_admin') throw new AppError('forbidden', 'Administrators only.');
-    if (access.kind === 'step_up_required') throw await stepUpRequired(ctx.deps, user, access.decision, adminRequirement(maxAgeMs));
+    if (access.kind === 'step_up_required')
+      throw await stepUpRequired(ctx.deps, user, access.decision, adminRequirement(maxAgeMs, passkey));
   };
 }

@@ -109,9 +109,16 @@ export const AdminSessionSchema = Type.Object({
   last_seen_at: iso('Last activity'),
   expires_at: iso('Absolute end'),
   idle_expires_at: iso('Idle end'),
+  country: Type.Union([Type.String(), Type.Null()], { description: 'ISO country code of the sign-in that opened it; null: unknown' }),
+  network: Type.Union([Type.String(), Type.Null()], { description: 'AS number of that sign-in ("AS29695"); null: unknown' }),
+  risk_band: Type.Union([Type.String(), Type.Null()], { description: "The risk engine's band for that sign-in; null: not judged" }),
+  risk_score: Type.Union([Type.Number(), Type.Null()]),
 });
 
 export const BaselineSchema = Type.Object({
+  source: Type.Union([Type.Literal('risk_history'), Type.Literal('audit_trail')], {
+    description: "risk_history: the risk engine's stored sign-ins (login_history); audit_trail: derived from events (fallback)",
+  }),
   sign_ins: Type.Integer(),
   countries: keyCount,
   networks: keyCount,

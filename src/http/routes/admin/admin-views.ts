@@ -36,12 +36,17 @@ export function adminSessionView(s: Session, username: string | null) {
     last_seen_at: toIso(s.lastSeenAt),
     expires_at: toIso(s.expiresAt),
     idle_expires_at: toIso(s.idleExpiresAt),
+    country: s.origin?.country ?? null,
+    network: s.origin?.asn ? `AS${s.origin.asn}` : null,
+    risk_band: s.origin?.riskBand ?? null,
+    risk_score: s.origin?.riskScore ?? null,
   };
 }
 
 export const adminEventView = (e: AuditEvent, username: string | null = null) => toExported(e, username);
 
 export const baselineView = (b: BehaviourBaseline) => ({
+  source: b.source,
   sign_ins: b.signIns,
   countries: b.countries,
   networks: b.networks,
