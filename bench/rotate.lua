@@ -28,7 +28,12 @@ function init(args)
   math.randomseed(1000003 * (thread_index or 0) + os.time())
 end
 
-local headers = { ['X-Original-URL'] = original }
+-- The browser the seeded sessions were signed in with (bench/seed.ts BENCH_USER_AGENT): continuous
+-- evaluation revokes a session presented by another browser family.
+local headers = {
+  ['X-Original-URL'] = original,
+  ['User-Agent'] = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
+}
 
 function request()
   if count > 0 then

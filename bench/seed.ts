@@ -15,6 +15,12 @@ import { hashToken, looksLikeSecretToken, type SessionId } from '../src/core/ids
 import { startSession } from '../src/core/session/session.js';
 import { fromSession } from '../src/store/kysely/rows.js';
 
+/**
+ * The browser every seeded session was signed in with. Requests must carry it (and come from
+ * 127.0.0.1): continuous evaluation revokes a session presented by a different browser family.
+ */
+export const BENCH_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+
 export const benchToken = (i: number): string => createHash('sha256').update(`twofold-bench-token-${i}`).digest('base64url');
 
 /** A small deterministic PRNG (mulberry32), so samples and offsets are the same on every run. */
@@ -77,7 +83,7 @@ export async function seedSessions(dataDir: string, count: number, now = Date.no
           ],
           now: signedInAt,
           ip: '127.0.0.1',
-          userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
+          userAgent: BENCH_USER_AGENT,
         },
         lifetimes,
       );

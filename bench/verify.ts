@@ -11,7 +11,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchToken, seedSessions, writeTokenFile } from './seed.js';
+import { BENCH_USER_AGENT, benchToken, seedSessions, writeTokenFile } from './seed.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -359,7 +359,7 @@ async function measurePair(
 /** One request by hand before any load: the seeded token must be accepted, or the bench is measuring 401s. */
 async function sanityCheck(port: number, mode: Options['mode']): Promise<void> {
   const token = benchToken(0);
-  const headers: Record<string, string> = { 'X-Original-URL': 'https://app.example.com/x' };
+  const headers: Record<string, string> = { 'X-Original-URL': 'https://app.example.com/x', 'User-Agent': BENCH_USER_AGENT };
   if (mode === 'bearer') headers.Authorization = `Bearer ${token}`;
   else headers.Cookie = `twofold_session=${token}`;
   const res = await fetch(`http://127.0.0.1:${port}/auth/request`, { headers });
@@ -384,7 +384,7 @@ async function prime(port: number, tokenFile: string, mode: Options['mode']): Pr
   let refused = 0;
   const one = (token: string) =>
     new Promise<void>((resolveOne, reject) => {
-      const headers: Record<string, string> = { 'X-Original-URL': 'https://app.example.com/x' };
+      const headers: Record<string, string> = { 'X-Original-URL': 'https://app.example.com/x', 'User-Agent': BENCH_USER_AGENT };
       if (mode === 'bearer') headers.Authorization = `Bearer ${token}`;
       else headers.Cookie = `twofold_session=${token}`;
       const req = httpRequest({ host: '127.0.0.1', port, path: '/auth/request', headers, agent }, (res) => {
