@@ -4,7 +4,7 @@ import { recordEvent } from './audit.js';
 import type { AuthDeps, RequestContext } from './deps.js';
 import { AppError } from './errors.js';
 import { newRecoveryCodes } from './recovery-codes.js';
-import { issueSession, revokeSession, type IssuedSession } from './sessions.js';
+import { issueSession, revokeSession, storedOrigin, type IssuedSession } from './sessions.js';
 
 /**
  * A passkey as the second factor a user enrolls: from the restricted session a sign-in gives a user
@@ -53,7 +53,8 @@ export async function finishPasskeyEnrollment(
   );
   // The registration proved the key is held: it counts as the factor just used (RFC 8176 "hwk").
   const amr = [...session.amr.filter((use) => use.method !== 'hwk'), { method: 'hwk' as const, at: now }];
-  const issued = await issueSession(deps, user, 'full', amr, ctx);
+  // The full session keeps where the sign-in came from (admin filters, continuous evaluation), as TOTP enrollment does.
+  const issued = await issueSession(deps, user, 'full', amr, ctx, 'cookie', undefined, await storedOrigin(deps, session));
   await revokeSession(deps, session, 'replaced_after_enrollment', ctx);
   return { recoveryCodes: codes.plain, issued };
 }

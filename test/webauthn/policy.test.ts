@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/auth/users.js';
 import { loadConfig } from '../../src/config.js';
+import { hashToken } from '../../src/core/ids.js';
 import { ApiClient, enrollTotp, STRONG_PASSWORD, totpAt, type EnrolledUser } from '../http/client.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
@@ -153,6 +154,12 @@ describe('a passkey as the factor a user enrolls', () => {
     expect(registered.body.recovery_codes).toHaveLength(10);
     expect(dave.sessionToken).not.toBe(enrollmentToken);
     expect((await dave.session()).body).toMatchObject({ kind: 'full', aal: 2, amr: ['pwd', 'hwk'] });
+    // The full session keeps the sign-in's origin (where from, risk verdict), as after TOTP enrollment.
+    const enrollmentSession = await h.deps.store.sessions.findByTokenHash(hashToken(enrollmentToken!));
+    const fullSession = await h.deps.store.sessions.findByTokenHash(hashToken(dave.sessionToken!));
+    const origin = (await h.deps.store.sessions.findById(enrollmentSession!.id))!.origin;
+    expect(origin).toBeDefined();
+    expect((await h.deps.store.sessions.findById(fullSession!.id))!.origin).toEqual(origin);
     const userId = (await h.deps.store.users.findByUsername('dave'))!.id;
     expect(await h.deps.store.factors.countRecoveryCodesLeft(userId)).toBe(10);
     const [event] = await h.deps.store.events
