@@ -16,9 +16,10 @@ export function newRecoveryCodes(deps: AuthDeps): { plain: string[]; hashes: str
 export async function regenerateRecoveryCodes(deps: AuthDeps, user: User, session: Session, ctx: RequestContext): Promise<string[]> {
   if (session.aal < 2) throw new AppError('forbidden', 'Regenerating recovery codes needs a session signed in with two factors.');
   await assertRecentAuthentication(deps, user, session);
-  if (!(await deps.store.factors.findConfirmedTotp(user.id))) {
-    throw new AppError('conflict', 'Set up an authenticator app before generating recovery codes.');
-  }
+  // Recovery codes back up a factor: an authenticator app or a passkey (a passkey-only account needs them most).
+  const hasFactor =
+    (await deps.store.factors.findConfirmedTotp(user.id)) !== undefined || (await deps.store.webauthn.countCredentials(user.id)) > 0;
+  if (!hasFactor) throw new AppError('conflict', 'Set up an authenticator app or a passkey before generating recovery codes.');
   const codes = newRecoveryCodes(deps);
   await deps.store.factors.replaceRecoveryCodes(user.id, codes.hashes, deps.clock.now());
   await recordEvent(deps, { type: 'factor.recovery_codes.regenerated', outcome: 'success', userId: user.id, sessionId: session.id }, ctx);

@@ -167,6 +167,13 @@ describe('a passkey as the factor a user enrolls', () => {
       .then((e) => e.filter((x) => x.type === 'factor.webauthn.enrolled'));
     expect(event).toBeDefined();
 
+    // A passkey-only account can replace its recovery codes (the passkey just used is fresh).
+    const regenerated = await dave.post('/api/v1/factors/recovery-codes');
+    expect(regenerated.status, JSON.stringify(regenerated.body)).toBe(200);
+    expect(regenerated.body.recovery_codes).toHaveLength(10);
+    expect(regenerated.body.recovery_codes[0]).not.toBe(registered.body.recovery_codes[0]);
+    registered.body.recovery_codes = regenerated.body.recovery_codes;
+
     // The next sign-in asks for the passkey (or a recovery code); a recovery code works.
     await dave.logout();
     const login = await dave.login('dave', STRONG_PASSWORD);

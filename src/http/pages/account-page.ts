@@ -147,7 +147,7 @@ function twoFactorSection(view: AccountView): SafeHtml {
     <h2 id="two-factor-title">Two-factor sign-in</h2>
     <p>${totpLine} <a href="/enroll">${view.totp ? 'Set up a new authenticator' : 'Set up an authenticator app'}</a></p>
     ${
-      view.totp
+      view.totp || view.passkeys.length > 0
         ? html`<form method="post" action="/account/recovery-codes">
             ${formError('recovery-codes-error', view.recoveryCodesError)} ${csrfField(view.csrfToken)}
             <p>Recovery codes left: <strong>${view.recoveryCodesLeft} of ${RECOVERY_CODE_COUNT}</strong>.</p>
