@@ -215,6 +215,17 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, description: 'Access and refresh tokens for APIs, SPAs and mobile apps (docs/tokens.md)' },
     ),
+    cors: Type.Object(
+      {
+        allowed_origins: Type.Array(Type.String(), {
+          default: [],
+          description:
+            'Origins of browser apps (e.g. "https://app.example.com") that may call the token API from their own pages: sign-in for tokens, refresh, session and step-up with a Bearer token; cookies are never accepted from them (docs/tokens.md)',
+        }),
+        max_age: Duration('10m', 'How long a browser may cache the answer to a CORS preflight'),
+      },
+      { default: {} },
+    ),
     session_cache: Type.Object(
       {
         max_entries: Type.Integer({
@@ -417,6 +428,8 @@ export interface Config {
   };
   /** Access and refresh tokens (docs/tokens.md). */
   tokens: { accessTtlMs: number; refreshAbsoluteLifetimeMs: number; refreshIdleTimeoutMs: number; issuer: string; audience: string[] };
+  /** Browser apps on other origins allowed to use the token API with Bearer tokens (src/http/cors.ts). */
+  cors: { allowedOrigins: string[]; maxAgeMs: number };
   login: { pendingLifetimeMs: number; maxCodeAttempts: number; maxConsecutiveFactorFailures: number; requireSecondFactor: boolean };
   totp: { issuer: string; window: number };
   rateLimit: { failuresBeforeDelay: number; maxDelayMs: number; ipFailuresPerHour: number };
@@ -554,6 +567,31 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   return finish(withDefaults as RawConfig, cwd, problems);
 }
 
+/**
+ * cors.allowed_origins: exact origins only. A wildcard would let any site's scripts drive the token
+ * API from a victim's browser; plain http only for loopback development servers, like public_url.
+ */
+function corsOrigins(given: string[], publicUrl: URL | undefined, problems: string[]): string[] {
+  const origins: string[] = [];
+  for (const value of given) {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    const bare = value.replace(/\/$/, '');
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== bare || value.includes('*')) {
+      problems.push(`cors.allowed_origins: "${value}" is not an origin (scheme://host[:port], no path, no wildcard)`);
+    } else if (url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
+      problems.push(`cors.allowed_origins: "${value}" is plain http on a non-loopback host`);
+    } else if (url.origin !== publicUrl?.origin) {
+      origins.push(url.origin);
+    }
+  }
+  return origins;
+}
+
 function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
   /** Durations already refused, so the checks that compare two of them stay quiet about those. */
   const badDurations = new Set<string>();
@@ -685,6 +723,10 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
       refreshIdleTimeoutMs: refreshIdleMs,
       issuer: raw.tokens.issuer || (publicUrl?.origin ?? ''),
       audience: raw.tokens.audience,
+    },
+    cors: {
+      allowedOrigins: corsOrigins(raw.cors.allowed_origins, publicUrl, problems),
+      maxAgeMs: duration('cors.max_age', raw.cors.max_age, 0),
     },
     sessionCache: {
       maxEntries: raw.session_cache.max_entries,

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../auth/deps.js';
 import { Cookies } from './cookies.js';
+import { registerCors } from './cors.js';
 import { csrfGuard } from './csrf.js';
 import { proxyTrust } from '../context/trusted-proxies.js';
 import { frameworkErrorHandler, registerErrorHandling } from './errors.js';
@@ -80,7 +81,8 @@ export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): 
 
   registerErrorHandling(app, renderErrorPage);
   deviceCookieHook(app, deps);
-  app.addHook('preValidation', csrfGuard(ctx.cookies, config.publicOrigin));
+  await registerCors(app, config.cors);
+  app.addHook('preValidation', csrfGuard(ctx.cookies, config.publicOrigin, config.cors));
   app.addHook('onRequest', echoRequestId);
   const metrics = deps.metrics ?? new Metrics();
   measureRoutes(app, metrics);
