@@ -16,7 +16,6 @@ import { Metrics } from './metrics/metrics.js';
 import { pino } from 'pino';
 import type { EvictionBus } from './auth/eviction-bus.js';
 import { openStore } from './store/open-store.js';
-import { connectSharedRedis } from './store/redis/shared-redis.js';
 
 export interface DepsOverrides {
   clock?: Clock;
@@ -45,7 +44,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     opened.externalVersion,
     opened.externalVersion ? {} : { maxAgeMs: () => (bus?.listening ? maxAgeMs : maxAgeWithoutBroadcastMs) },
   );
-  const redis = config.redisUrl ? await connectSharedRedis(config.redisUrl, sessionCache, log) : null;
+  // Loaded only when configured: a single node on SQLite never pays for the Redis client's memory.
+  const redis = config.redisUrl
+    ? await (await import('./store/redis/shared-redis.js')).connectSharedRedis(config.redisUrl, sessionCache, log)
+    : null;
   bus = redis?.bus;
   const store = !redis
     ? opened.store

@@ -1,16 +1,11 @@
 import { createHash } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { decodeAttestationObject } from '@simplewebauthn/server/helpers';
 import {
   CHALLENGE_BYTES,
   checkSignatureCounter,
@@ -33,6 +28,17 @@ import { AppError } from './errors.js';
  * SHA-256, bound to the session or pending sign-in that asked for it, good once and only until the
  * ceremony's timeout.
  */
+
+/**
+ * @simplewebauthn/server, loaded with the first ceremony: it is among the largest modules twofold
+ * uses, and a deployment without passkeys (or a node that only answers forward-auth) never needs it.
+ */
+let library: Promise<typeof import('@simplewebauthn/server') & typeof import('@simplewebauthn/server/helpers')> | undefined;
+const webauthnLibrary = () =>
+  (library ??= Promise.all([import('@simplewebauthn/server'), import('@simplewebauthn/server/helpers')]).then(([server, helpers]) => ({
+    ...server,
+    ...helpers,
+  })));
 
 /** A response as it arrives over HTTP: the library's JSON shape, with the optional parts optional. */
 type Received<T> = Omit<T, 'clientExtensionResults' | 'authenticatorAttachment'> & {
@@ -133,9 +139,10 @@ const decodeBase64url = (value: unknown): Buffer | null =>
   typeof value === 'string' && /^[A-Za-z0-9_-]*={0,2}$/.test(value) ? Buffer.from(value, 'base64url') : null;
 
 /** The authenticator data inside a registration's attestation object (CBOR), or null. */
-function authenticatorDataOfAttestation(attestationObject: unknown): Buffer | null {
+async function authenticatorDataOfAttestation(attestationObject: unknown): Promise<Buffer | null> {
   const bytes = decodeBase64url(attestationObject);
   if (!bytes) return null;
+  const { decodeAttestationObject } = await webauthnLibrary();
   try {
     const authData = decodeAttestationObject(new Uint8Array(bytes)).get('authData');
     return authData ? Buffer.from(authData) : null;
@@ -157,6 +164,7 @@ export async function startPasskeyRegistration(
   const rp = deps.config.webauthn;
   const existing = await deps.store.webauthn.listCredentials(user.id);
   const challenge = await issueChallenge(deps, 'registration', user.id, session.id);
+  const { generateRegistrationOptions } = await webauthnLibrary();
   return generateRegistrationOptions({
     rpName: rp.rpName,
     rpID: rp.rpId,
@@ -187,12 +195,13 @@ export async function finishPasskeyRegistration(
     deps,
     { purpose: 'registration', userId: user.id, boundTo: session.id },
     input.response?.response?.clientDataJSON,
-    authenticatorDataOfAttestation(input.response?.response?.attestationObject),
+    await authenticatorDataOfAttestation(input.response?.response?.attestationObject),
   );
   if (!check.ok) throw passkeyError(check.reason);
 
   let verified;
   try {
+    const { verifyRegistrationResponse } = await webauthnLibrary();
     verified = await verifyRegistrationResponse({
       response: asLibraryJson<RegistrationResponseJSON>(input.response),
       expectedChallenge: check.challenge,
@@ -252,6 +261,7 @@ export async function startPasskeyAssertion(
   const credentials = await deps.store.webauthn.listCredentials(user.id);
   if (credentials.length === 0) throw new AppError('method_not_available', 'No passkey is set up for this account.');
   const challenge = await issueChallenge(deps, binding.purpose, user.id, binding.boundTo);
+  const { generateAuthenticationOptions } = await webauthnLibrary();
   return generateAuthenticationOptions({
     rpID: deps.config.webauthn.rpId,
     challenge: new Uint8Array(Buffer.from(challenge, 'base64url')),
@@ -284,6 +294,7 @@ export async function verifyPasskeyAssertion(
 
   let verified;
   try {
+    const { verifyAuthenticationResponse } = await webauthnLibrary();
     verified = await verifyAuthenticationResponse({
       response: asLibraryJson<AuthenticationResponseJSON>(response),
       expectedChallenge: check.challenge,

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { CopyRefusedError, copySqliteToPostgres } from '../store/copy-store.js';
+import type { CopyRefusedError } from '../store/copy-store.js';
 import { migrateToLatest } from '../store/migrations/index.js';
-import { postgresKysely } from '../store/postgres/open.js';
 import { openSqliteStore } from '../store/sqlite/open.js';
 import { StoreUnavailableError } from '../store/store-errors.js';
 import { loadCliConfig } from './cli-config.js';
@@ -35,7 +34,8 @@ export function registerMigrateCommands(program: Command): void {
         if (options.from !== undefined && options.to !== undefined) await copy(options.from, options.to, command);
         else await migrateConfigured(program);
       } catch (err) {
-        if (err instanceof CopyRefusedError) throw new CliError(`migrate: ${err.message}`);
+        // The PostgreSQL modules load only in the commands that use them (not in `twofold serve`): no instanceof here.
+        if ((err as Partial<CopyRefusedError>).name === 'CopyRefusedError') throw new CliError(`migrate: ${(err as Error).message}`);
         if (err instanceof StoreUnavailableError) throw new CliError(`migrate: PostgreSQL is unavailable (${describeCause(err)})`);
         throw err;
       }
@@ -45,6 +45,7 @@ export function registerMigrateCommands(program: Command): void {
 async function migrateConfigured(program: Command): Promise<void> {
   const config = loadCliConfig(program);
   if (config.store.kind === 'postgres') {
+    const { postgresKysely } = await import('../store/postgres/open.js');
     const db = postgresKysely(config.store.url);
     try {
       report((await migrateToLatest(db, 'postgres')).results?.map((r) => r.migrationName) ?? [], 'PostgreSQL');
@@ -68,6 +69,7 @@ async function copy(from: string, to: string, command: Command): Promise<void> {
   if (!/^postgres(ql)?:\/\//.test(to)) command.error('--to must be a postgres:// URL', USAGE);
   const path = from.slice('sqlite:'.length);
   let last = '';
+  const { copySqliteToPostgres } = await import('../store/copy-store.js');
   const copied = await copySqliteToPostgres(path, to, (table, rows) => {
     if (process.stderr.isTTY) process.stderr.write(`\r  ${table}: ${rows} rows`);
     last = table;

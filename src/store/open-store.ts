@@ -1,5 +1,4 @@
 import type { Config } from '../config.js';
-import { openPostgresStore } from './postgres/open.js';
 import { openSqliteStore } from './sqlite/open.js';
 import type { Store } from './store.js';
 
@@ -15,12 +14,14 @@ export interface OpenedStore {
 /** Opens the configured store: the SQLite file (default) or PostgreSQL, migrating it when migrate_on_start. */
 export async function openStore(config: Config, log: { warn: (obj: object, msg: string) => void }): Promise<OpenedStore> {
   if (config.store.kind === 'postgres') {
+    // Loaded only when configured: the SQLite default never pays for the PostgreSQL driver's memory.
+    const { openPostgresStore } = await import('./postgres/open.js');
     const { store } = await openPostgresStore(config.store.url, {
       migrate: config.migrateOnStart,
       onIdleError: (err) => log.warn({ error: err.message }, 'PostgreSQL dropped an idle connection; the pool reconnects on demand'),
     });
     return { store };
   }
-  const sqlite = await openSqliteStore(config.sqlitePath, { migrate: config.migrateOnStart });
+  const sqlite = await openSqliteStore(config.sqlitePath, { migrate: config.migrateOnStart, synchronous: config.sqliteSynchronous });
   return { store: sqlite.store, externalVersion: sqlite.externalVersion };
 }

@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 
 /** One security email to one user. */
 export interface Mail {
@@ -21,7 +21,8 @@ export type DeliveryReport = (mail: Mail, outcome: { ok: true } | { ok: false; e
 export class Outbox {
   private readonly queue: Mail[] = [];
   private running: Promise<void> | null = null;
-  private readonly transport: Transporter;
+  /** nodemailer is loaded with the first outbox: a server without SMTP configured never pays for it. */
+  private readonly transport: Promise<Transporter>;
 
   constructor(
     private readonly smtp: { url: string; from: string },
@@ -29,11 +30,13 @@ export class Outbox {
     private readonly options: { maxQueued?: number; attempts?: number; retryDelayMs?: number } = {},
   ) {
     // Timeouts well under a minute: a stuck server delays mail, never the process's shutdown for long.
-    this.transport = nodemailer.createTransport(smtp.url, {
-      connectionTimeout: 10_000,
-      greetingTimeout: 10_000,
-      socketTimeout: 20_000,
-    } as never);
+    this.transport = import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport(smtp.url, {
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 20_000,
+      } as never),
+    );
   }
 
   enqueue(mail: Mail): void {
@@ -54,7 +57,7 @@ export class Outbox {
 
   async close(): Promise<void> {
     await this.drain();
-    this.transport.close();
+    (await this.transport).close();
   }
 
   private async work(): Promise<void> {
@@ -63,7 +66,7 @@ export class Outbox {
       let error = '';
       for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
-          await this.transport.sendMail({ from: this.smtp.from, to: mail.to, subject: mail.subject, text: mail.text });
+          await (await this.transport).sendMail({ from: this.smtp.from, to: mail.to, subject: mail.subject, text: mail.text });
           error = '';
           break;
         } catch (err) {
