@@ -159,27 +159,28 @@ describe.skipIf(noBrowser)('a single-page app on another origin, in real Chromiu
     const result = await page.evaluate(
       async ({ api, username, password, code }) => {
         const json = { 'content-type': 'application/json' };
-        const login = await (
+        const body = async (response: Response): Promise<any> => response.json();
+        const login = await body(
           await fetch(`${api}/api/v1/login`, {
             method: 'POST',
             headers: json,
             body: JSON.stringify({ username, password, session_type: 'tokens' }),
-          })
-        ).json();
-        const pair = await (
+          }),
+        );
+        const pair = await body(
           await fetch(`${api}/api/v1/login/second-factor`, {
             method: 'POST',
             headers: { ...json, authorization: `Bearer ${login.pending_token}` },
             body: JSON.stringify({ method: 'totp', code }),
-          })
-        ).json();
-        const refreshed = await (
+          }),
+        );
+        const refreshed = await body(
           await fetch(`${api}/api/v1/token`, {
             method: 'POST',
             headers: json,
             body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: pair.refresh_token }),
-          })
-        ).json();
+          }),
+        );
         const session = await fetch(`${api}/api/v1/session`, { headers: { authorization: `Bearer ${refreshed.access_token}` } });
         // With credentials the browser itself refuses the answer: twofold never allows them.
         const withCredentials = await fetch(`${api}/.well-known/jwks.json`, { credentials: 'include' }).then(
@@ -191,7 +192,7 @@ describe.skipIf(noBrowser)('a single-page app on another origin, in real Chromiu
           pair: pair.state,
           rotated: refreshed.refresh_token !== pair.refresh_token,
           session: session.status,
-          user: (await session.json()).user?.username,
+          user: (await body(session)).user?.username,
           withCredentials,
         };
       },
