@@ -10,7 +10,7 @@ import { authenticate } from '../../dist/src/auth/sessions.js';
 import { loadConfig } from '../../dist/src/config.js';
 import { hashToken } from '../../dist/src/core/ids.js';
 import { forwardedRequest } from '../../dist/src/http/forwarded-request.js';
-import { identityHeaders } from '../../dist/src/http/routes/forward-auth-routes.js';
+import { identityHeaders } from '../../dist/src/http/gate-answer.js';
 
 const config = loadConfig({
   env: {},

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /** The user's original request, as the proxy in front of twofold describes it. */
 export interface ForwardedRequest {
@@ -22,7 +22,13 @@ const METHOD = /^[A-Z]{1,16}$/;
 const BAD_URI_CHARS = /[\u0000-\u0020\\#\u007f]/;
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
-const header = (request: FastifyRequest, name: string): string | undefined => {
+/** What is read of the proxy's request: its method and headers (a Fastify request or a bare node:http one). */
+export interface ProxiedRequest {
+  method: string;
+  headers: IncomingHttpHeaders;
+}
+
+const header = (request: ProxiedRequest, name: string): string | undefined => {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
 };
@@ -69,7 +75,7 @@ export function targetUrl(publicUrl: URL, target: string): URL | null {
  * -Host/-Uri (Caddy forward_auth, Traefik forwardAuth), as the endpoint's source says. Anything
  * missing or malformed gives null, which the gate answers with 400: an unreadable request is never allowed.
  */
-export function forwardedRequest(request: FastifyRequest, source: ForwardedSource): ForwardedRequest | null {
+export function forwardedRequest(request: ProxiedRequest, source: ForwardedSource): ForwardedRequest | null {
   // nginx's auth subrequest and a proxy that forgot the method header keep the request's own method.
   const method = (header(request, source === 'original' ? 'x-original-method' : 'x-forwarded-method') ?? request.method).toUpperCase();
   if (!METHOD.test(method)) return null;

@@ -2,9 +2,11 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { createServer as createHttpServer } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../auth/deps.js';
 import { Cookies } from './cookies.js';
+import { gateFastPath, type GateFastPath } from './gate-fast-path.js';
 import { registerCors } from './cors.js';
 import { csrfGuard } from './csrf.js';
 import { proxyTrust } from '../context/trusted-proxies.js';
@@ -41,6 +43,8 @@ export interface ServerOptions {
 export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   const { config } = deps;
   const headers = securityHeaders(config);
+  // Forward-auth checks are answered ahead of Fastify (gate-fast-path.ts); it exists once the routes do.
+  let fastPath: GateFastPath | undefined;
   const app = Fastify({
     logger:
       options.logger === false
@@ -62,6 +66,18 @@ export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): 
     bodyLimit: config.bodyLimit,
     genReqId,
     trustProxy: proxyTrust(config.trustedProxies),
+    serverFactory: (handler, options) => {
+      const server = createHttpServer((request, response) => {
+        if (!fastPath?.handle(request, response, () => handler(request, response))) handler(request, response);
+      });
+      // What Fastify sets on a server it makes itself (fastify/lib/server.js), the options already defaulted.
+      const { keepAliveTimeout, requestTimeout, connectionTimeout, maxRequestsPerSocket } = options as Record<string, number | undefined>;
+      server.keepAliveTimeout = keepAliveTimeout ?? 72_000;
+      server.requestTimeout = requestTimeout ?? 0;
+      server.setTimeout(connectionTimeout ?? 0);
+      if (maxRequestsPerSocket) server.maxRequestsPerSocket = maxRequestsPerSocket;
+      return server;
+    },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // URLs the router itself refuses (a parameter over maxParamLength, broken percent-encoding)
     // bypass the error handler and hooks: answer them in our error shape, with our headers.
@@ -113,5 +129,18 @@ export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): 
   await app.register(adminPageRoutes(ctx));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // Per-request work added by hooks above must be mirrored in gate-fast-path.ts for gate checks.
+  fastPath = gateFastPath(ctx, {
+    trust: proxyTrust(config.trustedProxies),
+    securityHeaders: headers,
+    metrics,
+    parseCookie: (header) => app.parseCookie(header),
+  });
+  app.decorate('gateFastPath', fastPath);
+  app.addHook('preClose', (done) => {
+    fastPath?.close();
+    done();
+  });
   return app;
 }

@@ -9,7 +9,7 @@ import { createGate, type GateResult } from '../../auth/gate.js';
 import { Cookies } from '../cookies.js';
 import { sendError } from '../errors.js';
 import { targetUrl } from '../forwarded-request.js';
-import { identityHeaders, portalUrlFor } from '../routes/forward-auth-routes.js';
+import { identityHeaders, portalUrlFor } from '../gate-answer.js';
 import { presentedToken } from '../request-auth.js';
 
 declare module 'fastify' {

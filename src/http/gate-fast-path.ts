@@ -1,0 +1,101 @@
+import { createRequire } from 'node:module';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createGate } from '../auth/gate.js';
+import type { ProxyTrust } from '../context/trusted-proxies.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { answerGate, type GateAnswer, type GateMode } from './gate-answer.js';
+import type { HttpContext } from './http-context.js';
+import { genReqId } from './request-id.js';
+
+/** Fastify's own way from socket and X-Forwarded-For to request.ip (proxy-addr), so both paths see the same client. */
+const proxyAddr = createRequire(import.meta.url)('proxy-addr') as (request: IncomingMessage, trust: ProxyTrust) => string;
+
+export interface GateFastPath {
+  /** Answers a plain check and returns true, or returns false and leaves the request to Fastify. */
+  handle(request: IncomingMessage, response: ServerResponse, fallback: () => void): boolean;
+  /** Checks taken so far (tests, and a sign that proxies reach this path). */
+  readonly handled: number;
+  /** From now on everything goes to Fastify, which answers 503 while closing. */
+  close(): void;
+}
+
+export interface GateFastPathOptions {
+  /** Fastify's trustProxy: false or the trusted_proxies predicate. */
+  trust: ProxyTrust | false;
+  /** The headers every non-200 answer carries (security-headers.ts). */
+  securityHeaders: ReadonlyArray<readonly [string, string]>;
+  metrics: Metrics;
+  /** Reads a Cookie header exactly as @fastify/cookie does (app.parseCookie). */
+  parseCookie: (header: string) => Record<string, string | undefined>;
+}
+
+/** A check the direct path takes: the exact endpoint path, no body. Anything else goes through Fastify. */
+function modeOf(request: IncomingMessage): GateMode | undefined {
+  const mode = request.url === '/auth/request' ? 'request' : request.url === '/auth/forward' ? 'forward' : undefined;
+  if (mode === undefined) return undefined;
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] === undefined && (length === undefined || length === '0') ? mode : undefined;
+}
+
+/**
+ * Forward-auth checks answered straight from node:http, ahead of Fastify's router, hooks and reply
+ * machinery: every request of every protected app passes here, and the framework cost more than the
+ * check itself (bench/README.md). The answer is the one the Fastify route gives (both write down
+ * answerGate()), with what Fastify's hooks add to it here too: the request id, the security headers
+ * (Cache-Control only on a 200, which goes to the proxy, never to a browser) and the validation
+ * metric. Whatever is unusual (another path or a query, a body, an error) is handed to Fastify,
+ * which answers it as before; so is everything once the server is closing (Fastify's 503).
+ *
+ * Returns whether it took the request.
+ */
+export function gateFastPath(ctx: HttpContext, options: GateFastPathOptions): GateFastPath {
+  const gate = createGate(ctx.deps);
+  const sessionCookie = ctx.cookies.names.session;
+  const errorHeaders = Object.fromEntries(options.securityHeaders);
+  let closing = false;
+  let handled = 0;
+
+  const write = (response: ServerResponse, method: string, answer: GateAnswer, requestId: string): void => {
+    const body = answer.error ? JSON.stringify(answer.error) : '';
+    const headers: Record<string, string> =
+      answer.status === 200
+        ? { ...answer.headers, 'cache-control': 'no-store' }
+        : { ...answer.headers, ...errorHeaders, ...(body ? { 'content-type': 'application/json; charset=utf-8' } : {}) };
+    headers['x-request-id'] = requestId;
+    // As Fastify: an empty HEAD answer carries no length.
+    if (body || method !== 'HEAD') headers['content-length'] = String(Buffer.byteLength(body));
+    response.writeHead(answer.status, headers).end(body);
+  };
+
+  return {
+    handle(request, response, fallback) {
+      const mode = closing ? undefined : modeOf(request);
+      if (mode === undefined) return false;
+      handled++;
+      const started = performance.now();
+      const authorization = request.headers.authorization;
+      const cookie = request.headers.cookie;
+      const token = authorization?.startsWith('Bearer ')
+        ? authorization.slice('Bearer '.length).trim()
+        : cookie
+          ? options.parseCookie(cookie)[sessionCookie]
+          : undefined;
+      const ip = options.trust ? proxyAddr(request, options.trust) : (request.socket.remoteAddress ?? '');
+      answerGate(ctx.deps, gate, mode, { method: request.method ?? 'GET', headers: request.headers, ip, token }).then(
+        (answer) => {
+          write(response, request.method ?? 'GET', answer, genReqId(request));
+          options.metrics.observeValidation('forward_auth', answer.status, (performance.now() - started) / 1000);
+        },
+        // Nothing was written yet: Fastify answers it again, and maps the error as it does for any route.
+        () => fallback(),
+      );
+      return true;
+    },
+    get handled() {
+      return handled;
+    },
+    close() {
+      closing = true;
+    },
+  };
+}
