@@ -18,8 +18,13 @@ export type ForwardedSource = 'original' | 'forwarded';
 const HOST =
   /^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i;
 const METHOD = /^[A-Z]{1,16}$/;
-/** Control characters, space, backslash and '#' never appear in a request target a browser sends. */
-const BAD_URI_CHARS = /[\u0000-\u0020\\#\u007f]/;
+/**
+ * Control characters, space, backslash and '#' never appear in a request target a browser sends;
+ * nor do bytes above 0x7f (RFC 3986 §2: a URI is ASCII; a browser percent-encodes the rest). A raw
+ * one ("/adm\u00efn", or UTF-8 read as latin1) could be judged here as one path and routed by the app
+ * as another, slipping past a rule written for the ASCII path, so it is refused, not encoded.
+ */
+const BAD_URI_CHARS = /[\u0000-\u0020\\#\u007f-\uffff]/;
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
 /** What is read of the proxy's request: its method and headers (a Fastify request or a bare node:http one). */

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../auth/deps.js';
 import { Cookies } from './cookies.js';
 import { gateFastPath, type GateFastPath } from './gate-fast-path.js';
+import { clientErrorHandler } from './client-errors.js';
 import { registerCors } from './cors.js';
 import { csrfGuard } from './csrf.js';
 import { proxyTrust } from '../context/trusted-proxies.js';
@@ -82,6 +83,8 @@ export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): 
     // URLs the router itself refuses (a parameter over maxParamLength, broken percent-encoding)
     // bypass the error handler and hooks: answer them in our error shape, with our headers.
     frameworkErrors: frameworkErrorHandler(headers, renderErrorPage),
+    // ...and requests Node's HTTP parser refuses (431, 400, 408) never reach the router at all.
+    clientErrorHandler: clientErrorHandler(headers),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     // ...but bodies are not coerced (validation.ts).
     schemaController: { compilersFactory: { buildValidator } },

@@ -8,7 +8,9 @@ import type { AuthDeps } from '../../auth/deps.js';
 import { createGate, type GateResult } from '../../auth/gate.js';
 import { Cookies } from '../cookies.js';
 import { sendError } from '../errors.js';
+import { clientErrorHandler } from '../client-errors.js';
 import { targetUrl } from '../forwarded-request.js';
+import { PROXIED_METHODS, proxyFrameworkErrors, registerProxyErrors } from './proxy-errors.js';
 import { identityHeaders, portalUrlFor } from '../gate-answer.js';
 import { presentedToken } from '../request-auth.js';
 
@@ -43,6 +45,27 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, request: FastifyRe
   return out;
 }
 
+/** Headers that describe one connection, not the message (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+
+/**
+ * Response headers for the client, without the upstream connection's hop-by-hop headers (and those
+ * its Connection header names): copied through, the app's "Connection: keep-alive" overrode a
+ * client's "Connection: close" and held the client's socket open until the keep-alive timeout.
+ */
+export function clientHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const named =
+    typeof headers.connection === 'string'
+      ? headers.connection
+          .toLowerCase()
+          .split(',')
+          .map((name) => name.trim())
+      : [];
+  const out: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name) && !named.includes(name)) out[name] = value;
+  return out;
+}
+
 /**
  * The built-in reverse proxy: one protected app behind the gate with no other proxy. It listens on
  * its own address; bodies stream through, WebSocket upgrades pass after the same gate check.
@@ -54,7 +77,11 @@ export async function buildReverseProxy(deps: AuthDeps, options: { logger?: bool
     // Request lines are logged at info; the proxy logs warnings and errors only, as it carries every request of the app.
     logger: options.logger === false ? false : { level: deps.config.logLevel === 'silent' ? 'silent' : 'warn' },
     trustProxy: proxyTrust(deps.config.trustedProxies),
+    frameworkErrors: proxyFrameworkErrors,
+    // Requests Node's HTTP parser refuses: a JSON error and a closed connection, as on twofold's own port.
+    clientErrorHandler: clientErrorHandler([]),
   });
+  registerProxyErrors(app);
   const cookies = new Cookies(deps.config);
   // The device cookie (src/context/device-cookie.ts) is twofold's too: the app never sees it.
   const ownCookies = [...Object.values(cookies.names), deviceCookieName(deps.config.insecureCookies)];
@@ -83,10 +110,12 @@ export async function buildReverseProxy(deps: AuthDeps, options: { logger?: bool
 
   await app.register(httpProxy, {
     upstream: proxy.upstream.toString().replace(/\/$/, ''),
+    httpMethods: PROXIED_METHODS,
     websocket: true,
     preHandler: checkGate,
     replyOptions: {
       rewriteRequestHeaders: (request, headers) => upstreamHeaders(headers, request as unknown as FastifyRequest, ownCookies),
+      rewriteHeaders: (headers) => clientHeaders(headers),
     },
     // The WebSocket client takes a header rewrite the plugin's types do not declare; by default it forwards only the cookie.
     wsClientOptions: {
