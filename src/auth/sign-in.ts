@@ -8,6 +8,7 @@ import type { AuthDeps, RequestContext } from './deps.js';
 import { AppError } from './errors.js';
 import { checkFactorAnswer, type FactorAnswer } from './second-factor.js';
 import { passkeyError, type PasskeyRefusal } from './webauthn.js';
+import { knownDeviceOf } from './known-device.js';
 import { issueSession, type IssuedSession } from './sessions.js';
 import { assertPlanAllows, passkeySignInPlan } from './phishing-resistant.js';
 import { assessSignIn, holdForSecondFactor, secondFactorRisk, signInFailed, signInSucceeded } from './risk/sign-in-risk.js';
@@ -29,18 +30,18 @@ export async function signInWithPassword(
   ctx: RequestContext,
 ): Promise<PasswordStepResult> {
   const username = normalizeUsername(input.username) ?? input.username.slice(0, 64).toLowerCase();
-  await deps.throttles.assertPasswordAllowed(username, ctx.ip);
-
   const user = normalizeUsername(input.username) === null ? undefined : await deps.store.users.findByUsername(username);
+  // Counted before argon2 runs (docs/security/brute-force.md); a browser known to the account has its own budget.
+  const claim = await deps.throttles.claimPasswordAttempt({ username, ip: ctx.ip, knownDevice: await knownDeviceOf(deps, user, ctx) });
+
   const passwordOk = user ? await deps.hasher.verify(user.passwordHash, input.password) : await deps.hasher.verifyDummy(input.password);
   if (!user || !passwordOk || user.disabled) {
-    await deps.throttles.passwordFailed(username, ctx.ip);
     await signInFailed(deps, user?.id ?? username, ctx);
     const reason = !user ? 'unknown_user' : !passwordOk ? 'wrong_password' : 'user_disabled';
     await recordEvent(deps, { type: 'login.password', outcome: 'failure', userId: user?.id ?? null, reason }, ctx);
     throw new AppError('invalid_credentials', INVALID);
   }
-  await deps.throttles.passwordSucceeded(username, ctx.ip);
+  await claim.succeeded();
 
   const now = deps.clock.now();
   const password: FactorUse = { method: 'pwd', at: now };
@@ -105,32 +106,32 @@ export async function completeSecondFactor(
   ctx: RequestContext,
 ): Promise<IssuedSession> {
   const { pending, user } = await livePendingLogin(deps, input.pendingToken);
-  await deps.throttles.assertCodeAllowed(ctx.ip);
+  // The per-address cap does not brake a browser known to the account (an attacker may share its address).
+  if ((await knownDeviceOf(deps, user, ctx)) === undefined) await deps.throttles.assertCodeAllowed(ctx.ip);
   const { maxCodeAttempts, maxConsecutiveFactorFailures } = deps.config.login;
-  if (user.factorFailures >= maxConsecutiveFactorFailures) {
-    throw new AppError('factor_locked', 'Too many failed codes for this account. An administrator must reset its second factor.');
-  }
+  if (user.factorFailures >= maxConsecutiveFactorFailures) throw factorLocked();
   // webauthn.require_for: refused before it costs an attempt; the user is told which methods do.
   const plan = await passkeySignInPlan(deps, user);
   assertPlanAllows(plan, input.method);
   const risk = await secondFactorRisk(deps, pending, user, ctx, input.method);
   const attempts = await deps.store.pendingLogins.addAttempt(pending.id);
   if (attempts > maxCodeAttempts) throw tooManyAttempts();
+  // Counted before the check (a success resets it): guesses sent at once on many pending sign-ins
+  // cannot outrun the lock, so at most max_consecutive_factor_failures codes are ever checked.
+  const failures = await deps.store.users.addFactorFailure(user.id);
+  if (failures > maxConsecutiveFactorFailures) throw factorLocked();
 
   const check = await checkFactorAnswer(deps, user, input, { purpose: 'sign_in', boundTo: pending.id }, ctx);
   if (!check.ok) {
     await deps.throttles.codeFailed(ctx.ip);
     await signInFailed(deps, user.id, ctx);
-    const failures = await deps.store.users.addFactorFailure(user.id);
     await recordEvent(
       deps,
       { type: 'login.second_factor', outcome: 'failure', userId: user.id, reason: check.reason, detail: { method: input.method } },
       ctx,
     );
     if (check.reason === 'not_enrolled') throw new AppError('method_not_available', 'That method is not set up for this account.');
-    if (failures >= maxConsecutiveFactorFailures) {
-      throw new AppError('factor_locked', 'Too many failed codes for this account. An administrator must reset its second factor.');
-    }
+    if (failures >= maxConsecutiveFactorFailures) throw factorLocked();
     if (attempts >= maxCodeAttempts) throw tooManyAttempts();
     if (input.method === 'webauthn') throw passkeyError(check.reason as PasskeyRefusal, { attempts_left: maxCodeAttempts - attempts });
     if (check.reason === 'replayed') {
@@ -170,4 +171,6 @@ export async function livePendingLogin(deps: AuthDeps, token: string | undefined
 }
 
 const pendingInvalid = () => new AppError('pending_login_invalid', 'This sign-in has expired or was already used. Please sign in again.');
+const factorLocked = () =>
+  new AppError('factor_locked', 'Too many failed codes for this account. An administrator must reset its second factor.');
 const tooManyAttempts = () => new AppError('too_many_attempts', 'Too many wrong codes for this sign-in. Please sign in again.');

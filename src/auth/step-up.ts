@@ -27,11 +27,13 @@ export async function stepUp(
   const lockedMessage = 'Too many failed codes for this account. An administrator must reset its second factor.';
   const fresh = await deps.store.users.findById(user.id);
   if (!fresh || fresh.factorFailures >= maxConsecutiveFactorFailures) throw new AppError('factor_locked', lockedMessage);
+  // Counted before the check, as at sign-in (src/auth/sign-in.ts): concurrent guesses cannot outrun the lock.
+  const failures = await deps.store.users.addFactorFailure(user.id);
+  if (failures > maxConsecutiveFactorFailures) throw new AppError('factor_locked', lockedMessage);
 
   const check = await checkFactorAnswer(deps, user, input, { purpose: 'step_up', boundTo: session.id }, ctx);
   if (!check.ok) {
     await deps.throttles.codeFailed(ctx.ip);
-    const failures = await deps.store.users.addFactorFailure(user.id);
     await recordEvent(
       deps,
       { type: 'session.step_up', outcome: 'failure', userId: user.id, sessionId: session.id, reason: check.reason },

@@ -7,6 +7,7 @@ import { createDeps } from '../../src/app.js';
 import type { AuthDeps } from '../../src/auth/deps.js';
 import { loadConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/core/clock.js';
+import type { PasswordHasher } from '../../src/crypto/password-hasher.js';
 import { buildServer } from '../../src/http/server.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
@@ -27,9 +28,18 @@ export interface Harness {
  */
 export async function startHarness(
   /** `postgres: true`: the store is a fresh PostgreSQL database (dropped on close) instead of the SQLite file. */
-  options: { overrides?: Record<string, unknown>; listen?: boolean; realClock?: boolean; postgres?: boolean } = {},
+  /** `hasher`: e.g. cheap argon2 parameters for tests that run thousands of sign-ins (test/security/abuse-*.test.ts). */
+  /** `dataDir`: reuse this directory (a restart on the same SQLite file); it is then left in place on close. */
+  options: {
+    overrides?: Record<string, unknown>;
+    listen?: boolean;
+    realClock?: boolean;
+    postgres?: boolean;
+    hasher?: PasswordHasher;
+    dataDir?: string;
+  } = {},
 ): Promise<Harness> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'twofold-test-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'twofold-test-'));
   // TWOFOLD_TEST_STORE=postgres runs a whole test file on PostgreSQL (test/store/postgres-http.test.ts).
   const postgres = options.postgres ?? process.env.TWOFOLD_TEST_STORE === 'postgres';
   const database: TestDatabase | undefined = postgres ? await createTestDatabase() : undefined;
@@ -47,7 +57,7 @@ export async function startHarness(
     },
   });
   const clock = new ManualClock(Date.now());
-  const deps = await createDeps(config, options.realClock ? {} : { clock });
+  const deps = await createDeps(config, { ...(options.realClock ? {} : { clock }), ...(options.hasher ? { hasher: options.hasher } : {}) });
   const app = await buildServer(deps, { logger: false });
   let baseUrl = '';
   if (options.listen) {
@@ -67,7 +77,7 @@ export async function startHarness(
       await app.close();
       await deps.store.close();
       await database?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -93,6 +93,9 @@ function keyOf(level: number, value: string): string {
   return key;
 }
 
+/** The history key of a device cookie's hash: whether a user has signed in from that browser (src/auth/known-device.ts). */
+export const deviceFeatureKey = (deviceId: string): string => keyOf(Level.device, deviceId);
+
 export function featureKeys(ctx: LoginContext): FeatureKeys {
   const hour = hourOf(ctx.at);
   return [
