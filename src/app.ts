@@ -16,6 +16,7 @@ import { Metrics } from './metrics/metrics.js';
 import { pino } from 'pino';
 import type { EvictionBus } from './auth/eviction-bus.js';
 import { openStore } from './store/open-store.js';
+import { withWebhookOutbox } from './webhooks/outbox.js';
 
 export interface DepsOverrides {
   clock?: Clock;
@@ -49,10 +50,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     ? await (await import('./store/redis/shared-redis.js')).connectSharedRedis(config.redisUrl, sessionCache, log)
     : null;
   bus = redis?.bus;
+  // Every event appended also queues its webhook deliveries, in the same transaction (src/webhooks/outbox.ts).
+  const outboxed = withWebhookOutbox(opened.store, overrides.random ?? systemRandom);
   const store = !redis
-    ? opened.store
+    ? outboxed
     : {
-        ...opened.store,
+        ...outboxed,
         async close() {
           await redis.close();
           await opened.store.close();

@@ -8,6 +8,7 @@ import { parseDuration } from './core/duration.js';
 import { relyingParty, type RelyingParty } from './core/factors/webauthn.js';
 import { phishingResistantPolicy, type PhishingResistantPolicy } from './core/policy/phishing-resistant-policy.js';
 import { riskSettings, type RiskSettings } from './core/risk/settings.js';
+import { webhookSettings, type WebhookSettings } from './core/webhooks/settings.js';
 import type { RiskLifetimeTable } from './core/policy/risk-lifetimes.js';
 import { trustedNetworks } from './context/trusted-proxies.js';
 
@@ -377,6 +378,21 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    webhooks: Type.Object(
+      {
+        deliver: Type.Boolean({
+          default: true,
+          description: 'Run the webhook delivery worker in this node (events are queued in the store either way)',
+        }),
+        max_attempts: Type.Integer({ default: 9, minimum: 1, maximum: 50, description: 'Attempts per delivery, the first included' }),
+        timeout: Duration('10s', 'One delivery attempt waits this long for the receiver'),
+        retry_delay: Duration('5s', 'Wait before the first retry; each later one waits retry_factor times longer (±20% jitter)'),
+        retry_factor: Type.Number({ default: 5, minimum: 1, maximum: 20, description: 'Growth of the wait between retries' }),
+        max_retry_delay: Duration('10h', 'Longest wait between two attempts'),
+        poll_interval: Duration('1s', 'How often the delivery worker looks for due deliveries'),
+      },
+      { default: {}, description: 'Signed webhooks for security events (docs/webhooks.md)' },
+    ),
   },
   { additionalProperties: false },
 );
@@ -465,6 +481,8 @@ export interface Config {
   smtp: { url: string; from: string } | null;
   /** Risk acts on a user's sign-ins once this many are on record (too little history says nothing). */
   riskPolicy: { minHistory: number };
+  /** Webhook delivery: worker, timeout, retry schedule (src/core/webhooks/settings.ts). */
+  webhooks: WebhookSettings;
 }
 
 export class ConfigError extends Error {
@@ -772,6 +790,7 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
     },
     riskPolicy: { minHistory: raw.risk_policy.min_history },
     smtp: raw.smtp.url ? { url: raw.smtp.url, from: raw.smtp.from || `twofold <twofold@${publicUrl?.hostname ?? 'localhost'}>` } : null,
+    webhooks: webhookSettings(raw.webhooks, duration, problems),
   };
   // The URL is not echoed: it may carry the SMTP password.
   if (raw.smtp.url && !/^smtps?:\/\/[^/\s]+/.test(raw.smtp.url)) problems.push('smtp.url: expected smtp://host:port or smtps://host:port');

@@ -32,7 +32,9 @@ export type EventType =
   | 'device.remembered'
   | 'device.revoked'
   | 'notification.sent'
-  | 'notification.failed';
+  | 'notification.failed'
+  | 'webhook.endpoint_added'
+  | 'webhook.endpoint_removed';
 
 export interface EventInput {
   type: EventType;

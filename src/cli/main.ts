@@ -10,6 +10,7 @@ import { registerServe } from './serve.js';
 import { registerSessionCommands } from './session-commands.js';
 import { registerEventCommands } from './event-commands.js';
 import { registerUserCommands } from './user-commands.js';
+import { registerWebhookCommands } from './webhook-commands.js';
 
 /** Usage errors (unknown command or option, missing argument, conflicting flags) exit 2, as in POSIX utilities. */
 const USAGE_EXIT_CODE = 2;
@@ -32,6 +33,7 @@ registerConfigCommands(program);
 registerRiskCommands(program);
 registerKeyCommands(program);
 registerMigrateCommands(program);
+registerWebhookCommands(program);
 
 try {
   await program.parseAsync(process.argv);

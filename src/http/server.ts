@@ -20,6 +20,7 @@ import { measureRoutes, metricsRoute } from '../metrics/metrics-http.js';
 import { Metrics } from '../metrics/metrics.js';
 import { echoRequestId, genReqId } from './request-id.js';
 import { adminRoutes } from './routes/admin/index.js';
+import { webhookDelivery } from '../webhooks/delivery-worker.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
 import { deviceCookieHook } from './device-cookie-hook.js';
@@ -129,6 +130,8 @@ export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): 
   await app.register(forwardAuthRoutes(ctx));
   await app.register(pageRoutes(ctx));
   await app.register(adminRoutes(ctx));
+  // Sends queued webhook deliveries while the server runs (docs/webhooks.md).
+  webhookDelivery(app, deps);
   await app.register(adminPageRoutes(ctx));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -173,6 +173,9 @@ export interface Database {
   webauthn_challenges: WebAuthnChallengesTable;
   login_history: LoginHistoryTable;
   trusted_devices: TrustedDevicesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 /** Migration 003: successful sign-ins as the risk engine saw them (docs/risk.md). */
@@ -209,4 +212,44 @@ export interface TrustedDevicesTable {
   last_used_at: number;
   expires_at: number;
   revoked_at: number | null;
+}
+
+/** Migration 007: webhook endpoints, the delivery outbox and its attempt log (docs/webhooks.md). */
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  description: string;
+  /** JSON array of subscribed types and prefixes. */
+  events: string;
+  /** The whsec_ secret sealed with the master key; never stored in the clear. */
+  secret_sealed: string;
+  created_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  message_id: string;
+  event_id: number | null;
+  event_type: string;
+  payload: string;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: number | null;
+  lease_token: string | null;
+  created_at: number;
+  delivered_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: string;
+  endpoint_id: string;
+  attempt: number;
+  at: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
 }

@@ -3,6 +3,7 @@ import type { Session } from '../core/session/session.js';
 import type { TotpAlgorithm } from '../core/factors/totp.js';
 import type { StoredChallenge } from '../core/factors/webauthn.js';
 import type { AdminQueryStore } from './admin-queries.js';
+import type { WebhookStore } from './webhook-store.js';
 import type { LoginContext } from '../core/risk/context.js';
 import type { RetentionLimits } from '../core/risk/history.js';
 
@@ -313,6 +314,8 @@ export interface Store {
   webauthn: WebAuthnStore;
   loginHistory: LoginHistoryStore;
   trustedDevices: TrustedDeviceStore;
+  /** Webhook endpoints, the delivery outbox and its log (migration 007). */
+  webhooks: WebhookStore;
   /** Cross-user read-only queries of the admin console. */
   admin: AdminQueryStore;
   /** Throws if the store cannot answer (readiness). */

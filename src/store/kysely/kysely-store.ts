@@ -15,6 +15,7 @@ import { signingKeyStore } from './key-store.js';
 import { refreshTokenStore } from './token-store.js';
 import { webauthnStore } from './webauthn-store.js';
 import { loginHistoryStore, trustedDeviceStore } from './risk-store.js';
+import { webhookStore } from './webhook-store.js';
 import { fromSession, fromUser, toEvent, toPendingLogin, toSession, toTotp, toUser } from './rows.js';
 
 /** True for a unique-constraint violation in SQLite or PostgreSQL. */
@@ -412,6 +413,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     webauthn: webauthnStore(db),
     loginHistory: loginHistoryStore(db),
     trustedDevices: trustedDeviceStore(db),
+    webhooks: webhookStore(db),
     admin: adminQueryStore(db),
     async ping() {
       await sql`select 1`.execute(db);

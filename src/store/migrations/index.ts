@@ -6,6 +6,7 @@ import * as risk from './003-risk.js';
 import * as webauthn from './004-webauthn.js';
 import * as sessionContext from './005-session-context.js';
 import * as sessionContinuity from './006-session-continuity.js';
+import * as webhooks from './007-webhooks.js';
 
 /** Versioned migrations, applied in name order; a name once released never changes. */
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '004-webauthn': webauthn,
   '005-session-context': sessionContext,
   '006-session-continuity': sessionContinuity,
+  '007-webhooks': webhooks,
 };
 
 /** Each migration bound to the dialect it runs on (named by the caller, never sniffed from the connection). */

@@ -4,6 +4,7 @@ import { eventRoutes } from './event-routes.js';
 import { overviewRoutes } from './overview-routes.js';
 import { adminSessionRoutes } from './session-routes.js';
 import { userRoutes } from './user-routes.js';
+import { webhookRoutes } from './webhook-routes.js';
 
 /** The admin API under /api/v1/admin: administrators with a fresh second factor only (admin-gate.ts). */
 export const adminRoutes = (ctx: HttpContext): FastifyPluginAsync =>
@@ -12,4 +13,5 @@ export const adminRoutes = (ctx: HttpContext): FastifyPluginAsync =>
     await app.register(userRoutes(ctx));
     await app.register(adminSessionRoutes(ctx));
     await app.register(eventRoutes(ctx));
+    await app.register(webhookRoutes(ctx));
   };
