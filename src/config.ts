@@ -54,6 +54,11 @@ export const ConfigSchema = Type.Object(
       description:
         "Optional redis://host:6379 shared by the nodes: distributed rate limits and revocation broadcast to every node's session cache",
     }),
+    sqlite_synchronous: Type.Union([Type.Literal('normal'), Type.Literal('full')], {
+      default: 'normal',
+      description:
+        'SQLite durability (WAL mode): "normal" keeps every acknowledged write across a crash of the process, "full" also across an OS crash or power loss, at an fsync per commit (docs/security/crash-safety.md)',
+    }),
     migrate_on_start: Type.Boolean({
       default: true,
       description: 'Apply pending schema migrations at start; when false, start only on a current schema (run "twofold migrate")',
@@ -427,6 +432,8 @@ export interface Config {
   /** Shared Redis (rate limits, revocation broadcast), or null. */
   redisUrl: string | null;
   migrateOnStart: boolean;
+  /** PRAGMA synchronous for the SQLite file (docs/security/crash-safety.md). */
+  sqliteSynchronous: 'normal' | 'full';
   encryptionKey?: string;
   logLevel: string;
   trustedProxies: string[];
@@ -695,6 +702,7 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
     store,
     redisUrl: raw.redis || null,
     migrateOnStart: raw.migrate_on_start,
+    sqliteSynchronous: raw.sqlite_synchronous,
     encryptionKey: raw.encryption_key,
     logLevel: raw.log_level,
     trustedProxies: raw.trusted_proxies,

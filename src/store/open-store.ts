@@ -22,6 +22,6 @@ export async function openStore(config: Config, log: { warn: (obj: object, msg: 
     });
     return { store };
   }
-  const sqlite = await openSqliteStore(config.sqlitePath, { migrate: config.migrateOnStart });
+  const sqlite = await openSqliteStore(config.sqlitePath, { migrate: config.migrateOnStart, synchronous: config.sqliteSynchronous });
   return { store: sqlite.store, externalVersion: sqlite.externalVersion };
 }

@@ -110,16 +110,26 @@ export function dataVersionReader(sqlite: BetterSqlite3.Database, path: string):
   };
 }
 
-/** Opens (creating if needed) the embedded SQLite store and brings its schema up to date. */
-export async function openSqliteStore(path: string, options: { migrate?: boolean } = {}): Promise<OpenedSqliteStore> {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const sqlite = new BetterSqlite3(path);
-  // WAL lets readers (session validation) proceed while a writer commits; synchronous=NORMAL in WAL
-  // mode keeps every committed transaction across a process crash (only an OS crash can lose the last one).
+/** The settings of every connection twofold opens on its SQLite file. */
+export function applyConnectionPragmas(sqlite: BetterSqlite3.Database, synchronous: 'normal' | 'full'): void {
+  // WAL lets readers (session validation) proceed while a writer commits. synchronous=NORMAL in WAL
+  // mode keeps every committed transaction across a crash of the process (the commit is in the WAL
+  // file, in the OS page cache); only an OS crash or power loss can lose the last ones, which FULL
+  // (an fsync of the WAL per commit) prevents. docs/security/crash-safety.md.
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+}
+
+/** Opens (creating if needed) the embedded SQLite store and brings its schema up to date. */
+export async function openSqliteStore(
+  path: string,
+  options: { migrate?: boolean; synchronous?: 'normal' | 'full' } = {},
+): Promise<OpenedSqliteStore> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const sqlite = new BetterSqlite3(path);
+  applyConnectionPragmas(sqlite, options.synchronous ?? 'normal');
   let stopVersionReader = () => undefined as void;
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, () => stopVersionReader()) }) });
   if (options.migrate === false) await assertSchemaCurrent(db, 'sqlite');
