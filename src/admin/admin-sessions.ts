@@ -77,3 +77,13 @@ export async function revokeUserSessions(deps: AuthDeps, userId: string, ctx: Re
   const user = await findUser(deps, userId);
   return revokeOtherSessions(deps, user, null, REVOKED_BY_ADMIN, ctx);
 }
+
+/**
+ * Ends every live session of every user (ASVS 5.0 V7.4.5), e.g. after a suspected breach; returns
+ * how many. Each user's sessions end in one write, recorded in that user's audit trail.
+ */
+export async function revokeEverySession(deps: AuthDeps, ctx: RequestContext | null): Promise<number> {
+  let count = 0;
+  for (const user of await deps.store.users.list()) count += await revokeOtherSessions(deps, user, null, REVOKED_BY_ADMIN, ctx);
+  return count;
+}

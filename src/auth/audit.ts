@@ -24,6 +24,8 @@ export type EventType =
   | 'factor.webauthn.enrolled'
   | 'webauthn.clone_suspected'
   | 'password.changed'
+  | 'password.reset_link_issued'
+  | 'password.reset'
   | 'user.created'
   | 'user.disabled'
   | 'user.enabled'

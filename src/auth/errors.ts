@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'username_taken'
   | 'password_rejected'
   | 'setup_link_invalid'
+  | 'reset_link_invalid'
   | 'no_pending_enrollment'
   | 'csrf_failed'
   | 'unavailable'

@@ -3,6 +3,7 @@ import type { User, WebAuthnCredential } from '../store/store.js';
 import { recordEvent } from './audit.js';
 import type { AuthDeps, RequestContext } from './deps.js';
 import { AppError } from './errors.js';
+import { assertRecentAuthentication } from './sensitive-actions.js';
 import { newRecoveryCodes } from './recovery-codes.js';
 import { issueSession, revokeSession, storedOrigin, type IssuedSession } from './sessions.js';
 
@@ -22,6 +23,16 @@ export async function assertMayRegisterInEnrollment(deps: AuthDeps, user: User, 
   const hasFactor =
     (await deps.store.factors.findConfirmedTotp(user.id)) !== undefined || (await deps.store.webauthn.countCredentials(user.id)) > 0;
   if (hasFactor) throw new AppError('forbidden', 'Adding a passkey needs a session signed in with two factors.');
+}
+
+/**
+ * Before a passkey is added: the enrollment rule above, and from a full session a recently proven
+ * factor at two-factor strength (ASVS 5.0 V7.5.1: changing the MFA configuration re-authenticates).
+ * Checked when the challenge is issued; the answer must use that challenge, within webauthn.timeout.
+ */
+export async function assertMayRegisterPasskey(deps: AuthDeps, user: User, session: Session): Promise<void> {
+  await assertMayRegisterInEnrollment(deps, user, session);
+  if (session.kind === 'full') await assertRecentAuthentication(deps, user, session);
 }
 
 export interface PasskeyEnrollment {

@@ -59,16 +59,25 @@ export async function assertStepUp(
   if (decision.kind === 'step_up_required') throw await stepUpRequired(deps, user, decision, requirement);
 }
 
+/** Whether the user has a second factor to step up with (authenticator app or passkey). */
+export async function hasSecondFactor(deps: AuthDeps, user: User): Promise<boolean> {
+  return (await stepUpMethodsOf(deps, user)).length > 0;
+}
+
 /**
  * twofold's own sensitive actions (password, factors, recovery codes, trusted devices, admin) need a
- * factor proven within session.sensitive_max_age (ASVS 5.0 V7.5.1/V7.5.3). `justProven` counts a
- * factor the request itself verified, e.g. the current password for a one-factor account.
+ * factor proven within session.sensitive_max_age (ASVS 5.0 V7.5.1/V7.5.3). An account that has a
+ * second factor changes them only from a two-factor session: a one-factor session (a remembered
+ * device that skipped the second factor) must step up first, or it could mint itself a factor.
+ * `justProven` counts a factor the request itself verified, e.g. the current password for a
+ * one-factor account.
  */
-export function assertRecentAuthentication(
+export async function assertRecentAuthentication(
   deps: AuthDeps,
   user: User,
   session: Session,
   justProven: { method: AuthMethod; at: number }[] = [],
 ): Promise<void> {
-  return assertStepUp(deps, user, session, { maxAuthAgeMs: deps.config.session.sensitiveMaxAgeMs }, justProven);
+  const minAal = (await hasSecondFactor(deps, user)) ? { minAal: 2 as const } : {};
+  return assertStepUp(deps, user, session, { maxAuthAgeMs: deps.config.session.sensitiveMaxAgeMs, ...minAal }, justProven);
 }

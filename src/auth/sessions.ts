@@ -13,6 +13,7 @@ import { deviceHash } from '../context/device-cookie.js';
 import { recordEvent } from './audit.js';
 import { lifetimesOf, type AuthDeps, type RequestContext } from './deps.js';
 import { AppError } from './errors.js';
+import { assertRecentAuthentication } from './sensitive-actions.js';
 import { sessionLifetimesFor } from './token-lifetimes.js';
 import { lifetimesForRisk } from '../core/policy/risk-lifetimes.js';
 import type { RiskBand } from '../core/risk/policy.js';
@@ -119,11 +120,22 @@ export async function listSessions(deps: AuthDeps, user: User): Promise<Session[
   return deps.store.sessions.listActive(deps.clock.now(), { userId: user.id });
 }
 
-/** A user may revoke only their own sessions; someone else's id answers not_found, like an unknown one. */
+/**
+ * A user may revoke only their own sessions; someone else's id answers not_found, like an unknown one.
+ * Ending another session needs a recently proven factor (ASVS 5.0 V7.5.2), so a stolen session
+ * cannot sign its owner out; ending this one (logout) never does.
+ */
 export async function revokeOwnSession(deps: AuthDeps, user: User, current: Session, id: SessionId, ctx: RequestContext): Promise<void> {
   const target = await deps.store.sessions.findById(id);
   if (!target || target.userId !== user.id) throw new AppError('not_found', 'No such session.');
+  if (id !== current.id) await assertRecentAuthentication(deps, user, current);
   await revokeSession(deps, target, id === current.id ? 'logout' : 'revoked_by_user', ctx);
+}
+
+/** "Sign out everywhere else": like revoking one other session, it needs a recent factor (V7.5.2). */
+export async function revokeMyOtherSessions(deps: AuthDeps, user: User, current: Session, ctx: RequestContext): Promise<number> {
+  await assertRecentAuthentication(deps, user, current);
+  return revokeOtherSessions(deps, user, current, 'revoked_by_user', ctx);
 }
 
 export async function revokeSession(deps: AuthDeps, session: Session, reason: string, ctx: RequestContext | null): Promise<boolean> {

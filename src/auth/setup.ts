@@ -38,7 +38,7 @@ export async function completeSetup(
   // Validate the input before spending the single-use token, so a typo does not burn the link.
   const username = normalizeUsername(input.username);
   if (username === null) throw new AppError('bad_request', 'A username is 1 to 64 letters, digits or . _ @ - characters.');
-  assertAcceptablePassword(input.password, username);
+  assertAcceptablePassword(input.password, username, deps.config);
   if (!(await deps.store.setupTokens.consume(hashToken(input.token), deps.clock.now()))) throw invalid;
   if ((await deps.store.users.count()) > 0) throw invalid;
   const user = await addUser(deps, { username: input.username, password: input.password, isAdmin: true }, ctx);

@@ -17,7 +17,7 @@ export async function addUser(
   if (username === null) {
     throw new AppError('bad_request', 'A username is 1 to 64 letters, digits or . _ @ - characters.');
   }
-  assertAcceptablePassword(input.password, username);
+  assertAcceptablePassword(input.password, username, deps.config);
   const now = deps.clock.now();
   const user: User = {
     id: newUserId(deps.random),

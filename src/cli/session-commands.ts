@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { AuthDeps } from '../auth/deps.js';
+import { revokeEverySession } from '../admin/admin-sessions.js';
 import { revokeOtherSessions, revokeSession } from '../auth/sessions.js';
 import { requireUser } from '../auth/users.js';
 import type { SessionId } from '../core/ids.js';
@@ -45,14 +46,22 @@ export function registerSessionCommands(program: Command): void {
 
   sessions
     .command('revoke')
-    .description('End one session by its id, or every session of a user (--user); the next request of that browser must sign in again')
+    .description(
+      'End one session by its id, every session of a user (--user), or every session of every user (--all); the next request of that browser must sign in again',
+    )
     .argument('[id]', 'session id, as shown by "twofold sessions list" (ses_…)')
     .option('--user <name>', 'end every live session of this user instead')
-    .action(async (id: string | undefined, options: { user?: string }, command: Command) => {
-      if ((id === undefined) === (options.user === undefined)) {
-        command.error('give either a session ID or --user NAME (exactly one of them)', { exitCode: 2, code: 'twofold.usage' });
+    .option('--all', 'end every live session of every user (ASVS V7.4.5: e.g. after a suspected breach)')
+    .action(async (id: string | undefined, options: { user?: string; all?: boolean }, command: Command) => {
+      if ([id !== undefined, options.user !== undefined, options.all === true].filter(Boolean).length !== 1) {
+        command.error('give either a session ID or --user NAME or --all (exactly one of them)', { exitCode: 2, code: 'twofold.usage' });
       }
       await withDeps(program, async (deps) => {
+        if (options.all) {
+          const count = await revokeEverySession(deps, null);
+          process.stdout.write(`Revoked ${count} session${count === 1 ? '' : 's'} of all users.\n`);
+          return;
+        }
         if (options.user !== undefined) {
           const user = await requireUser(deps, options.user);
           const count = await revokeOtherSessions(deps, user, null, REVOKED_BY_ADMIN, null);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { AuthDeps } from '../auth/deps.js';
 import { AppError } from '../auth/errors.js';
 import { assertAcceptablePassword } from '../auth/password-change.js';
+import { issuePasswordResetLink } from '../auth/password-reset.js';
 import { addUser, requireUser, resetFactors, setUserDisabled } from '../auth/users.js';
 import { normalizeUsername } from '../core/identity/username.js';
 import { UsernameTakenError, type User } from '../store/store.js';
@@ -21,7 +22,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** `twofold user …`: add, list, disable, enable and reset the factors of users. */
 export function registerUserCommands(program: Command): void {
-  const user = program.command('user').description('Manage users: add, list, disable, enable, reset factors');
+  const user = program.command('user').description('Manage users: add, list, disable, enable, reset factors, reset password');
 
   user
     .command('add')
@@ -117,6 +118,23 @@ export function registerUserCommands(program: Command): void {
         );
       });
     });
+
+  user
+    .command('reset-password')
+    .description(
+      'Print a one-time link (valid 1 h) where a user who forgot their password sets a new one, proving their second factor; give it only to the user, after checking who asks',
+    )
+    .argument('<name>', 'username')
+    .action(async (name: string) => {
+      await withDeps(program, async (deps) => {
+        const target = await requireUser(deps, name);
+        if (target.disabled) throw new CliError(`${target.username} is disabled: enable the account first`);
+        const link = await issuePasswordResetLink(deps, target, null);
+        process.stdout.write(
+          `Password reset link for ${target.username} (one use, expires ${formatTime(link.expiresAt)}):\n\n  ${link.url}\n`,
+        );
+      });
+    });
 }
 
 /**
@@ -131,7 +149,7 @@ async function addUserFromCli(deps: AuthDeps, name: string, piped: string | unde
     let password = piped;
     if (password === undefined) {
       password = await promptHidden(`Password for ${username}: `);
-      assertAcceptablePassword(password, username);
+      assertAcceptablePassword(password, username, deps.config);
       if ((await promptHidden('Repeat the password: ')) !== password) throw new CliError('the passwords do not match');
     }
     const input = { username: name, password, isAdmin: Boolean(options.admin), displayName: options.displayName, email: options.email };

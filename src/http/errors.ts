@@ -26,6 +26,7 @@ const STATUS: Record<ErrorCode, number> = {
   username_taken: 409,
   password_rejected: 400,
   setup_link_invalid: 410,
+  reset_link_invalid: 410,
   no_pending_enrollment: 409,
   csrf_failed: 403,
   unavailable: 503,

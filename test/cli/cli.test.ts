@@ -8,6 +8,7 @@ import type { AuthDeps } from '../../src/auth/deps.js';
 import { issueSession, listSessions } from '../../src/auth/sessions.js';
 import { confirmTotpEnrollment, startTotpEnrollment } from '../../src/auth/totp-enrollment.js';
 import { addUser as addUserUseCase, requireUser } from '../../src/auth/users.js';
+import { userOfResetLink } from '../../src/auth/password-reset.js';
 import { loadConfig } from '../../src/config.js';
 import { decodeBase32, DEFAULT_TOTP_PARAMS, generateTotp } from '../../src/core/factors/totp.js';
 import type { User } from '../../src/store/store.js';
@@ -230,8 +231,19 @@ describe.concurrent('twofold user', () => {
     });
   });
 
+  it('reset-password prints a one-time link to the reset page, valid for an hour', async () => {
+    await seedUser('ruth');
+    const run = await twofold(['user', 'reset-password', 'ruth']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(
+      /^Password reset link for ruth \(one use, expires .+\):\n\n {2}http:\/\/127\.0\.0\.1:8080\/reset-password\?token=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}\n$/,
+    );
+    const token = new URL(run.stdout.trim().split(/\s+/).pop()!).searchParams.get('token')!;
+    await withStore(async (deps) => expect((await userOfResetLink(deps, token))?.username).toBe('ruth'));
+  });
+
   it('an unknown user is a clear error (exit 1)', async () => {
-    const runs = await Promise.all(['disable', 'reset-factors'].map((command) => twofold(['user', command, 'nobody'])));
+    const runs = await Promise.all(['disable', 'reset-factors', 'reset-password'].map((command) => twofold(['user', command, 'nobody'])));
     for (const run of runs) expect(run).toMatchObject({ code: 1, stdout: '', stderr: 'twofold: No user named "nobody".\n' });
   });
 });

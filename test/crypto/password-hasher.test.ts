@@ -14,6 +14,15 @@ describe('createArgon2Hasher', () => {
     expect(await hasher.verify(stored, 'correct horse battery stapler')).toBe(false);
   });
 
+  it('verifies the password exactly as typed: no truncation, no case folding, long passwords whole (ASVS V6.2.8)', async () => {
+    const long = `${'a long passphrase, '.repeat(60)}end`; // over 1,000 characters
+    const stored = await hasher.hash(long);
+    expect(await hasher.verify(stored, long)).toBe(true);
+    for (const other of [long.slice(0, -1), long.slice(0, 64), long.toUpperCase(), `${long} `, long.replace('end', 'End')]) {
+      expect(await hasher.verify(stored, other)).toBe(false);
+    }
+  });
+
   it.each(['', 'plaintext', '$argon2id$v=19$m=19456,t=2,p=1$abc', '$2b$10$abcdefghijklmnopqrstuv'])(
     'returns false for the malformed stored hash %j',
     async (stored) => {

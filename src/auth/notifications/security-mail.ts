@@ -9,6 +9,7 @@ const FACTOR_CHANGES: Record<string, string> = {
   'factor.webauthn.registered': 'A passkey was added',
   'factor.webauthn.removed': 'A passkey was removed',
   'password.changed': 'Your password was changed',
+  'password.reset': 'Your password was reset with a reset link',
 };
 
 /**

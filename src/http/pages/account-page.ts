@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { changePassword } from '../../auth/password-change.js';
 import { regenerateRecoveryCodes } from '../../auth/recovery-codes.js';
-import { listSessions, revokeOtherSessions, revokeOwnSession } from '../../auth/sessions.js';
+import { listSessions, revokeMyOtherSessions, revokeOwnSession } from '../../auth/sessions.js';
 import { DEFAULT_PASSWORD_RULES } from '../../core/factors/password-policy.js';
 import { RECOVERY_CODE_COUNT } from '../../core/factors/recovery-codes.js';
 import type { SessionId } from '../../core/ids.js';
@@ -305,8 +305,15 @@ export const accountPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
       async (request, reply) => {
         const { user, session } = authOf(request);
         const id = request.params.id as SessionId;
-        // An unknown or foreign id is refused by the use case and shown on the error page.
-        await revokeOwnSession(ctx.deps, user, session, id, requestContext(request));
+        // An unknown or foreign id is refused by the use case and shown on the error page; a stale
+        // factor goes to the step-up page first (ASVS V7.5.2).
+        try {
+          await revokeOwnSession(ctx.deps, user, session, id, requestContext(request));
+        } catch (err) {
+          const stepUp = stepUpRedirect(refusal(err), '/account');
+          if (stepUp) return seeOther(reply, stepUp);
+          throw err;
+        }
         if (id === session.id) {
           ctx.cookies.clearAll(reply);
           return seeOther(reply, '/login?notice=signed_out');
@@ -332,7 +339,14 @@ export const accountPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
       { schema: { hide: true, body: CsrfOnlyForm }, preHandler: gate },
       async (request, reply) => {
         const { user, session } = authOf(request);
-        const ended = await revokeOtherSessions(ctx.deps, user, session, 'revoked_by_user', requestContext(request));
+        let ended: number;
+        try {
+          ended = await revokeMyOtherSessions(ctx.deps, user, session, requestContext(request));
+        } catch (err) {
+          const stepUp = stepUpRedirect(refusal(err), '/account');
+          if (stepUp) return seeOther(reply, stepUp);
+          throw err;
+        }
         return seeOther(reply, `/account?done=others_revoked&n=${ended}`);
       },
     );

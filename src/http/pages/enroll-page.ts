@@ -171,11 +171,12 @@ export const enrollPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
           { code: request.body.code, endOtherSessions },
           requestContext(request),
         );
-        setSessionCookies(ctx, reply, result.issued);
-        // Shown once, as the answer to this POST. No sign-out form here: the session just changed,
-        // and with it the CSRF token; the account page is one click away.
+        const csrfToken = setSessionCookies(ctx, reply, result.issued);
+        // Shown once, as the answer to this POST; its sign-out form carries the new session's CSRF
+        // token (ASVS V7.4.4: every signed-in page can sign out).
         return sendPage(reply, {
           title: 'Recovery codes',
+          account: { username: user.username, csrfToken },
           body: recoveryCodesPage({
             username: user.username,
             codes: result.recoveryCodes,

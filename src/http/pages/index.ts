@@ -5,6 +5,7 @@ import { accountPageRoutes } from './account-page.js';
 import { assetRoutes } from './assets.js';
 import { enrollPageRoutes } from './enroll-page.js';
 import { loginPageRoutes } from './login-page.js';
+import { resetPasswordPageRoutes } from './reset-password-page.js';
 import { seeOther } from './page-support.js';
 import { secondFactorPageRoutes } from './second-factor-page.js';
 import { setupPageRoutes } from './setup-page.js';
@@ -23,6 +24,7 @@ export const pageRoutes = (ctx: HttpContext): FastifyPluginAsync =>
     await app.register(assetRoutes());
     await app.register(setupPageRoutes(ctx));
     await app.register(loginPageRoutes(ctx));
+    await app.register(resetPasswordPageRoutes(ctx));
     await app.register(secondFactorPageRoutes(ctx));
     await app.register(stepUpPageRoutes(ctx));
     await app.register(enrollPageRoutes(ctx));

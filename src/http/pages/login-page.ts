@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { MAX_RETURN_TO_LENGTH } from '../../core/access/return-to.js';
 import { authenticate, revokeSession } from '../../auth/sessions.js';
 import { signInWithPassword } from '../../auth/sign-in.js';
-import { setPendingCookies, setSessionCookies, type HttpContext } from '../http-context.js';
+import { setPendingCookies, setSignInCookies, type HttpContext } from '../http-context.js';
 import { requestContext } from '../request-auth.js';
 import { html } from './html.js';
 import { csrfField, formError, hiddenField, notice, textField } from './layout.js';
@@ -16,6 +16,7 @@ export const LOGIN_NOTICES = {
   too_many_attempts: 'Too many wrong codes for this sign-in. Please sign in again.',
   factor_locked: 'Too many failed codes for this account. An administrator must reset its second factor.',
   session_ended: 'Your session has ended. Please sign in again.',
+  password_reset: 'Your password was changed and every session signed out. Sign in with the new password.',
 } as const;
 export type LoginNotice = keyof typeof LOGIN_NOTICES;
 
@@ -104,10 +105,10 @@ export const loginPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
             setPendingCookies(ctx, reply, result.pendingToken, result.pending.expiresAt);
             return seeOther(reply, returnTo ? `/login/second-factor?return_to=${encodeURIComponent(returnTo)}` : '/login/second-factor');
           case 'enrollment_required':
-            setSessionCookies(ctx, reply, result.issued);
+            await setSignInCookies(ctx, request, reply, result.issued);
             return seeOther(reply, '/enroll');
           case 'authenticated':
-            setSessionCookies(ctx, reply, result.issued);
+            await setSignInCookies(ctx, request, reply, result.issued);
             return seeOther(reply, afterSignIn(returnTo));
         }
       } catch (err) {

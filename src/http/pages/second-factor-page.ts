@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { MAX_RETURN_TO_LENGTH } from '../../core/access/return-to.js';
 import type { AppError } from '../../auth/errors.js';
 import { completeSecondFactor, livePendingLogin } from '../../auth/sign-in.js';
-import { setSessionCookies, type HttpContext } from '../http-context.js';
+import { setSignInCookies, type HttpContext } from '../http-context.js';
 import { requestContext } from '../request-auth.js';
 import { html } from './html.js';
 import { passkeySignInPlan } from '../../auth/phishing-resistant.js';
@@ -166,7 +166,7 @@ export const secondFactorPageRoutes = (ctx: HttpContext): FastifyPluginAsyncType
           { pendingToken: ctx.cookies.pendingToken(request), method, code, rememberDevice: request.body.remember_device === 'on' },
           requestContext(request),
         );
-        setSessionCookies(ctx, reply, issued);
+        await setSignInCookies(ctx, request, reply, issued);
         // webauthn.require_for without a passkey: on to register one.
         return seeOther(reply, issued.session.kind === 'enrollment' ? '/enroll' : afterSignIn(returnTo));
       } catch (err) {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { completeSecondFactor, signInWithPassword } from '../../auth/sign-in.js';
 import { revokeSession } from '../../auth/sessions.js';
-import { setPendingCookies, setSessionCookies, type HttpContext } from '../http-context.js';
+import { setPendingCookies, setSignInCookies, type HttpContext } from '../http-context.js';
 import { bearerToken, presentedToken, requestContext } from '../request-auth.js';
 import { authenticateCredential } from '../../auth/credentials.js';
 import { errors, LoginResponseSchema, toIso } from '../schemas.js';
@@ -80,7 +80,7 @@ export const loginRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
           return { state: result.state, methods: result.methods, expires_at: toIso(result.pending.expiresAt) };
         }
         if (result.issued.sessionType === 'tokens') return tokenSignInResponse(await issueTokens(ctx.deps, result.issued.session));
-        setSessionCookies(ctx, reply, result.issued);
+        await setSignInCookies(ctx, request, reply, result.issued);
         return { state: result.state, expires_at: toIso(result.issued.session.expiresAt) };
       },
     );
@@ -104,11 +104,11 @@ export const loginRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
         );
         // webauthn.require_for without a passkey: a session that may only register one (always a cookie).
         if (issued.session.kind === 'enrollment') {
-          setSessionCookies(ctx, reply, issued);
+          await setSignInCookies(ctx, request, reply, issued);
           return { state: 'enrollment_required' as const, expires_at: toIso(issued.session.expiresAt) };
         }
         if (issued.sessionType === 'tokens') return tokenSignInResponse(await issueTokens(ctx.deps, issued.session));
-        setSessionCookies(ctx, reply, issued);
+        await setSignInCookies(ctx, request, reply, issued);
         return { state: 'authenticated' as const, expires_at: toIso(issued.session.expiresAt) };
       },
     );

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { listSessions, revokeOtherSessions, revokeOwnSession } from '../../auth/sessions.js';
+import { listSessions, revokeMyOtherSessions, revokeOwnSession } from '../../auth/sessions.js';
 import type { SessionId } from '../../core/ids.js';
 import { stepUp } from '../../auth/step-up.js';
 import { setSessionCookies, type HttpContext } from '../http-context.js';
@@ -115,7 +115,8 @@ export const sessionRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
         preHandler: requireSession(ctx.deps, ctx.cookies),
         schema: {
           tags: ['sessions'],
-          summary: 'Revoke one of my sessions',
+          summary:
+            'Revoke one of my sessions (another one needs a factor proven within session.sensitive_max_age, else 401 step_up_required)',
           params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
           response: { 204: Type.Null(), ...errors },
         },
@@ -134,13 +135,13 @@ export const sessionRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
         preHandler: requireSession(ctx.deps, ctx.cookies),
         schema: {
           tags: ['sessions'],
-          summary: 'Sign out everywhere else: revoke all my sessions but this one',
+          summary: 'Sign out everywhere else: revoke all my sessions but this one (needs a recent factor, else 401 step_up_required)',
           response: { 200: Type.Object({ revoked: Type.Integer() }), ...errors },
         },
       },
       async (request) => {
         const { session, user } = authOf(request);
-        return { revoked: await revokeOtherSessions(ctx.deps, user, session, 'revoked_by_user', requestContext(request)) };
+        return { revoked: await revokeMyOtherSessions(ctx.deps, user, session, requestContext(request)) };
       },
     );
   };

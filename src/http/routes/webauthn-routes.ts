@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../auth/errors.js';
-import { assertMayRegisterInEnrollment, finishPasskeyEnrollment } from '../../auth/passkey-enrollment.js';
+import { assertMayRegisterInEnrollment, assertMayRegisterPasskey, finishPasskeyEnrollment } from '../../auth/passkey-enrollment.js';
 import { livePendingLogin } from '../../auth/sign-in.js';
 import {
   finishPasskeyRegistration,
@@ -44,13 +44,14 @@ export const webauthnRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
         preHandler: sessionOrEnrollment,
         schema: {
           tags: ['factors'],
-          summary: 'Start adding a passkey or security key: options for navigator.credentials.create()',
+          summary:
+            'Start adding a passkey or security key: options for navigator.credentials.create() (from a full session: needs a recent factor, else 401 step_up_required)',
           response: { 200: CeremonyOptionsSchema, ...errors },
         },
       },
       async (request) => {
         const { user, session } = authOf(request);
-        await assertMayRegisterInEnrollment(ctx.deps, user, session);
+        await assertMayRegisterPasskey(ctx.deps, user, session);
         return startPasskeyRegistration(ctx.deps, user, session, requestOrigin(request));
       },
     );

@@ -1,6 +1,6 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PASSWORD_RULES, checkNewPassword } from '../../../src/core/factors/password-policy.js';
+import { DEFAULT_PASSWORD_RULES, checkNewPassword, contextWords } from '../../../src/core/factors/password-policy.js';
 
 const check = (password: string, username?: string) => checkNewPassword(password, { username });
 
@@ -78,5 +78,31 @@ describe('checkNewPassword', () => {
   it('refuses rules below the NIST floor', () => {
     expect(() => checkNewPassword('whatever-long', {}, { minLength: 6, maxLength: 1024 })).toThrow(RangeError);
     expect(() => checkNewPassword('whatever-long', {}, { minLength: 8, maxLength: 32 })).toThrow(RangeError);
+  });
+});
+
+describe('context-specific words (ASVS 5.0 V6.1.2, V6.2.11)', () => {
+  it('are twofold, the names users see and the host labels of public_url, without the top-level domain or short words', () => {
+    expect(contextWords({ names: ['Acme Portal', 'twofold'], host: 'login.acme-corp.example' })).toEqual([
+      'twofold',
+      'acme portal',
+      'login',
+      'acme-corp',
+    ]);
+    expect(contextWords({ names: ['twofold'], host: '127.0.0.1' })).toEqual(['twofold']);
+    expect(contextWords({ names: ['sso'], host: 'id.io' })).toEqual(['twofold']);
+  });
+
+  it('refuse a password that is one of them once digits and symbols are set aside, in any case', () => {
+    const words = contextWords({ names: ['Acme Portal'], host: 'login.acme-corp.example' });
+    for (const password of ['Twofold2024!', 'twofold!!', 'ACME-CORP-2025', 'acme portal 99', '12345678login']) {
+      expect(checkNewPassword(password, { contextWords: words })).toMatchObject({ ok: false, code: 'password_contains_service_name' });
+    }
+  });
+
+  it('accept passphrases that merely contain one, and all-digit passwords when no word is all digits', () => {
+    const words = contextWords({ names: ['Acme Portal'], host: 'login.acme-corp.example' });
+    expect(checkNewPassword('twofold guards the acme portal gate', { contextWords: words })).toEqual({ ok: true });
+    expect(checkNewPassword('90210472', { contextWords: [...words, '2025'] })).toEqual({ ok: true });
   });
 });
