@@ -55,7 +55,7 @@ async function migrateConfigured(program: Command): Promise<void> {
     return;
   }
   // Opening the SQLite store applies what is pending; the names are read from its bookkeeping.
-  const { store } = await openSqliteStore(config.sqlitePath, { migrate: true });
+  const { store } = await openSqliteStore(config.sqlitePath, { migrate: true, backgroundCheckpoints: false });
   await store.close();
   process.stdout.write(`SQLite ${config.sqlitePath}: schema is current.\n`);
 }

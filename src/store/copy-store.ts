@@ -62,7 +62,7 @@ export async function copySqliteToPostgres(
   progress: (table: string, rows: number) => void = () => undefined,
 ): Promise<TableCopy[]> {
   // Opening it as twofold would (migrations applied) makes the two schemas the same version.
-  await (await openSqliteStore(sqlitePath, { migrate: true })).store.close();
+  await (await openSqliteStore(sqlitePath, { migrate: true, backgroundCheckpoints: false })).store.close();
   const sqlite = new BetterSqlite3(sqlitePath, { readonly: true, fileMustExist: true });
   const db = postgresKysely(postgresUrl) as unknown as Kysely<any>;
   try {

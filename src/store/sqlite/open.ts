@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from '../schema.js';
 import { assertSchemaCurrent, migrateToLatest } from '../migrations/index.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
+import { startBackgroundCheckpoints } from './background-checkpoint.js';
 import type { Store } from '../store.js';
 
 export interface OpenedSqliteStore {
@@ -125,13 +126,22 @@ export function applyConnectionPragmas(sqlite: BetterSqlite3.Database, synchrono
 /** Opens (creating if needed) the embedded SQLite store and brings its schema up to date. */
 export async function openSqliteStore(
   path: string,
-  options: { migrate?: boolean; synchronous?: 'normal' | 'full' } = {},
+  /** `backgroundCheckpoints: false`: SQLite checkpoints inside commits as usual (short-lived CLI commands). */
+  options: { migrate?: boolean; synchronous?: 'normal' | 'full'; backgroundCheckpoints?: boolean } = {},
 ): Promise<OpenedSqliteStore> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const sqlite = new BetterSqlite3(path);
   applyConnectionPragmas(sqlite, options.synchronous ?? 'normal');
   let stopVersionReader = () => undefined as void;
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, () => stopVersionReader()) }) });
+  const checkpoints =
+    path !== ':memory:' && options.backgroundCheckpoints !== false
+      ? startBackgroundCheckpoints(sqlite, path, { synchronous: options.synchronous ?? 'normal' })
+      : undefined;
+  const onClose = () => {
+    stopVersionReader();
+    checkpoints?.stop();
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, onClose) }) });
   if (options.migrate === false) await assertSchemaCurrent(db, 'sqlite');
   else await migrateToLatest(db, 'sqlite');
   const dataVersion = dataVersionReader(sqlite, path);

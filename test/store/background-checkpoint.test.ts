@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBackgroundCheckpoints } from '../../src/store/sqlite/background-checkpoint.js';
+import { applyConnectionPragmas } from '../../src/store/sqlite/open.js';
+
+/**
+ * The serving connection never checkpoints inside a commit; a worker thread copies the WAL into the
+ * database file instead (src/store/sqlite/background-checkpoint.ts). Seen from the files: right after
+ * a 6 MB commit (past SQLite's 1,000-page automatic checkpoint) the database file has not grown, and
+ * a moment later it has, without the serving connection doing anything.
+ */
+const waitFor = async (what: string, condition: () => boolean, ms = 10_000) => {
+  const until = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+let dir = '';
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('WAL checkpoints on a worker thread', () => {
+  it('moves the checkpoint out of the commit, and still copies the WAL into the file', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'twofold-checkpoint-'));
+    const path = join(dir, 'twofold.db');
+    const db = new BetterSqlite3(path);
+    applyConnectionPragmas(db, 'normal');
+    db.exec('CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)');
+    const checkpoints = startBackgroundCheckpoints(db, path, { synchronous: 'normal', intervalMs: 200 });
+    await waitFor('the worker', () => db.pragma('wal_autocheckpoint', { simple: true }) === 0);
+    await waitFor('the first checkpoint', () => statSync(path).size > 0);
+    const before = statSync(path).size;
+
+    const insert = db.prepare('INSERT INTO blobs (data) VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < 1500; i++) insert.run(Buffer.alloc(4096, i % 256));
+    })();
+    // SQLite's own automatic checkpoint would have run inside that commit and grown the file.
+    expect(statSync(path).size).toBeLessThan(before + 1024 * 1024);
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(6 * 1024 * 1024);
+
+    await waitFor('the background checkpoint', () => statSync(path).size > before + 6 * 1024 * 1024);
+    expect(db.prepare('SELECT count(*) FROM blobs').pluck().get()).toBe(1500);
+    checkpoints.stop();
+    db.close();
+  });
+
+  it('gives automatic checkpoints back to the connection if the thread cannot open the file', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'twofold-checkpoint-'));
+    const path = join(dir, 'twofold.db');
+    const db = new BetterSqlite3(path);
+    applyConnectionPragmas(db, 'normal');
+    const checkpoints = startBackgroundCheckpoints(db, join(dir, 'missing', 'nothing.db'), { synchronous: 'normal' });
+    await waitFor('the fallback', () => db.pragma('wal_autocheckpoint', { simple: true }) === 1000);
+    // And it stays so once the failed thread is gone.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    checkpoints.stop();
+    db.close();
+  });
+});
