@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/auth/users.js';
 import { DEFAULT_TOTP_PARAMS, decodeBase32, generateTotp } from '../../src/core/factors/totp.js';
@@ -14,12 +15,7 @@ import { startHarness, type Harness } from '../support/harness.js';
  * users on several devices and networks: sign-ins, wrong passwords and codes, live sessions.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) {
-  const hint = `the admin console browser test needs ${CHROMIUM}: apt-get install chromium enables it`;
-  if (process.env.CI) throw new Error(`${hint} (CI is set, so this fails instead of skipping)`);
-  console.warn(`Skipping the admin console browser test: ${hint}.`);
-}
+const missing = chromiumMissing('the admin console browser test');
 
 const SCREENS = fileURLToPath(new URL('../../artifacts/screens/', import.meta.url));
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
@@ -50,7 +46,7 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('admin console in a real browser', () => {
+describe.skipIf(missing)('admin console in a real browser', () => {
   let h: Harness;
   let browser: Browser;
   let context: BrowserContext;
@@ -142,19 +138,7 @@ describe.skipIf(!existsSync(CHROMIUM))('admin console in a real browser', () => 
       });
     }
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);

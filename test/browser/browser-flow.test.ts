@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueSetupLinkIfNeeded } from '../../src/auth/setup.js';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -11,7 +12,6 @@ import { startHarness, type Harness } from '../support/harness.js';
  * listening twofold, with codes from oathtool (a real authenticator) on the real clock.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const OATHTOOL = '/usr/bin/oathtool';
 const missing = [CHROMIUM, OATHTOOL].filter((path) => !existsSync(path));
 if (missing.length > 0) {
@@ -68,19 +68,7 @@ describe.skipIf(missing.length > 0)('pages in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(SCREENS, { recursive: true });
     h = await startHarness({ listen: true, realClock: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     page = await context.newPage();
     // Fail a step with Playwright's own message well before vitest's test timeout.

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/auth/users.js';
 import { STRONG_PASSWORD } from '../http/client.js';
@@ -12,13 +13,7 @@ import { freePort, startHarness, type Harness } from '../support/harness.js';
  * sign-in's page offers the passkey and no authenticator-app form, also after a wrong code.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = !existsSync(CHROMIUM);
-if (missing) {
-  const hint = `the passkey enrollment browser test needs ${CHROMIUM}: apt-get install chromium enables it`;
-  if (process.env.CI) throw new Error(`${hint} (CI is set, so this fails instead of skipping)`);
-  console.warn(`Skipping the passkey enrollment browser test: ${hint}.`);
-}
+const missing = chromiumMissing('the passkey enrollment browser test');
 
 const SCREENS = fileURLToPath(new URL('../../artifacts/screens/', import.meta.url));
 
@@ -39,20 +34,7 @@ describe.skipIf(missing)('enrolling a passkey as the second factor (virtual auth
     h = await startHarness({ realClock: true, overrides: { public_url: base } });
     await h.app.listen({ host: '127.0.0.1', port });
     await addUser(h.deps, { username: 'bob', password: STRONG_PASSWORD, isAdmin: false }, null);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--host-resolver-rules=MAP localhost 127.0.0.1',
-      ],
-    });
+    browser = await launchChromium('--host-resolver-rules=MAP localhost 127.0.0.1');
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/auth/users.js';
 import { ApiClient, enrollTotp, STRONG_PASSWORD } from '../http/client.js';
@@ -13,13 +14,7 @@ import { freePort, startHarness, type Harness } from '../support/harness.js';
  * context; 127.0.0.1 would be too, but an IP address can never be an RP ID).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = !existsSync(CHROMIUM);
-if (missing) {
-  const hint = `the passkey browser test needs ${CHROMIUM}: apt-get install chromium enables it`;
-  if (process.env.CI) throw new Error(`${hint} (CI is set, so this fails instead of skipping)`);
-  console.warn(`Skipping the passkey browser test: ${hint}.`);
-}
+const missing = chromiumMissing('the passkey browser test');
 
 const SCREENS = fileURLToPath(new URL('../../artifacts/screens/', import.meta.url));
 
@@ -53,20 +48,7 @@ describe.skipIf(missing)('passkeys in a real browser (virtual authenticator)', (
       STRONG_PASSWORD,
     );
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--host-resolver-rules=MAP localhost 127.0.0.1',
-      ],
-    });
+    browser = await launchChromium('--host-resolver-rules=MAP localhost 127.0.0.1');
     // The browser the API client signed in as: continuous evaluation revokes a session cookie replayed from another one.
     context = await browser.newContext({ viewport: { width: 1100, height: 800 }, userAgent: 'vitest-api-client/1.0' });
     await context.addCookies([...api.jar].map(([name, value]) => ({ name, value, url: base, httpOnly: true, sameSite: 'Lax' as const })));

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/auth/users.js';
 import { ApiClient, enrollTotp, STRONG_PASSWORD, totpAt, type EnrolledUser } from '../http/client.js';
@@ -14,17 +15,11 @@ import { freePort, startHarness, type Harness } from '../support/harness.js';
  * redirect domains (and the 303 alone, tested without a browser, would not).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM) ? [] : [CHROMIUM];
-if (missing.length > 0) {
-  const hint = `browser tests need ${CHROMIUM}: apt-get install chromium enables them`;
-  if (process.env.CI) throw new Error(`${hint} (CI is set, so this fails instead of skipping)`);
-  console.warn(`Skipping the cross-origin browser tests: ${hint}.`);
-}
+const missing = chromiumMissing('the cross-origin browser tests');
 
 const SCREENS = fileURLToPath(new URL('../../artifacts/screens/', import.meta.url));
 
-describe.skipIf(missing.length > 0)('returning to an app on another origin, in a real browser', () => {
+describe.skipIf(missing)('returning to an app on another origin, in a real browser', () => {
   let h: Harness;
   let app: Server;
   let appOrigin = '';
@@ -44,19 +39,7 @@ describe.skipIf(missing.length > 0)('returning to an app on another origin, in a
     h = await startHarness({ listen: true, realClock: true, overrides: { redirect_domains: [`127.0.0.1:${appPort}`] } });
     await addUser(h.deps, { username: 'carol', password: STRONG_PASSWORD, isAdmin: false }, null);
     carol = await enrollTotp(h, new ApiClient(h), 'carol', STRONG_PASSWORD);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1100, height: 800 } })).newPage();
     page.setDefaultTimeout(10_000);
   });

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/auth/users.js';
 import { ApiClient, enrollTotp, STRONG_PASSWORD, totpAt, type EnrolledUser } from '../http/client.js';
@@ -12,13 +12,7 @@ import { startHarness, type Harness } from '../support/harness.js';
  * is revoked at that first replay, for the thief and for the owner, and the event names why.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = !existsSync(CHROMIUM);
-if (missing) {
-  const hint = `the stolen-cookie browser test needs ${CHROMIUM}: apt-get install chromium enables it`;
-  if (process.env.CI) throw new Error(`${hint} (CI is set, so this fails instead of skipping)`);
-  console.warn(`Skipping: ${hint}.`);
-}
+const missing = chromiumMissing('the stolen-cookie browser test');
 
 const OTHER_PROFILE_UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.2; rv:121.0) Gecko/20100101 Firefox/121.0';
 
@@ -31,19 +25,7 @@ describe.skipIf(missing)('a stolen session cookie replayed from another browser 
     h = await startHarness({ listen: true });
     await addUser(h.deps, { username: 'alice', password: STRONG_PASSWORD, isAdmin: false }, null);
     alice = await enrollTotp(h, new ApiClient(h, { userAgent: 'enrolment' }), 'alice', STRONG_PASSWORD);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/auth/users.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -96,13 +96,7 @@ describe('CORS headers on the token API', () => {
   });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-const noBrowser = !existsSync(CHROMIUM);
-if (noBrowser) {
-  const hint = `browser tests need ${CHROMIUM}: apt-get install chromium enables them`;
-  if (process.env.CI) throw new Error(`${hint} (CI is set, so this fails instead of skipping)`);
-  console.warn(`Skipping the CORS browser test: ${hint}.`);
-}
+const noBrowser = chromiumMissing('the CORS browser test');
 
 describe.skipIf(noBrowser)('a single-page app on another origin, in real Chromium', () => {
   let h: Harness;
@@ -130,19 +124,7 @@ describe.skipIf(noBrowser)('a single-page app on another origin, in real Chromiu
     h = await startHarness({ listen: true, realClock: true, overrides: { cors: { allowed_origins: [appOrigin] } } });
     await addUser(h.deps, { username: 'erin', password: STRONG_PASSWORD, isAdmin: false }, null);
     erin = await enrollTotp(h, new ApiClient(h), 'erin', STRONG_PASSWORD);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
