@@ -15,12 +15,20 @@ export interface OpenedStore {
 export async function openStore(config: Config, log: { warn: (obj: object, msg: string) => void }): Promise<OpenedStore> {
   if (config.store.kind === 'postgres') {
     // Loaded only when configured: the SQLite default never pays for the PostgreSQL driver's memory.
-    const { openPostgresStore } = await import('./postgres/open.js');
-    const { store } = await openPostgresStore(config.store.url, {
+    const [{ openPostgresStore }, { withBatchedTouches }] = await Promise.all([
+      import('./postgres/open.js'),
+      import('./postgres/batched-touches.js'),
+    ]);
+    const { store, db } = await openPostgresStore(config.store.url, {
       migrate: config.migrateOnStart,
       onIdleError: (err) => log.warn({ error: err.message }, 'PostgreSQL dropped an idle connection; the pool reconnects on demand'),
     });
-    return { store };
+    // Sliding-expiry writes gathered per 100 ms (src/store/postgres/batched-touches.ts).
+    const batched = withBatchedTouches(store, db, {
+      onError: (err, dropped) =>
+        log.warn({ error: err.message, dropped }, 'session activity not written to PostgreSQL; the next touch writes it'),
+    });
+    return { store: batched };
   }
   const sqlite = await openSqliteStore(config.sqlitePath, { migrate: config.migrateOnStart, synchronous: config.sqliteSynchronous });
   return { store: sqlite.store, externalVersion: sqlite.externalVersion };

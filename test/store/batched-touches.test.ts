@@ -1,0 +1,143 @@
+import { afterEach, expect, it } from 'vitest';
+import type { SessionId, TokenHash, UserId } from '../../src/core/ids.js';
+import { hashToken } from '../../src/core/ids.js';
+import type { Session } from '../../src/core/session/session.js';
+import { withBatchedTouches } from '../../src/store/postgres/batched-touches.js';
+import { openPostgresStore } from '../../src/store/postgres/open.js';
+import type { Store } from '../../src/store/store.js';
+import { blockDatabase, createTestDatabase, describeWithServices, unblockDatabase, type TestDatabase } from '../support/postgres.js';
+
+/**
+ * Sliding-expiry writes on PostgreSQL go out as one statement per 100 ms
+ * (src/store/postgres/batched-touches.ts): the validation does not wait, the latest times win, a
+ * revoked session is never touched, and a failed batch is reported, not thrown.
+ */
+const NOW = 1_800_000_000_000;
+const MINUTE = 60_000;
+let database: TestDatabase | undefined;
+let raw: Store | undefined;
+let batched: Store | undefined;
+
+afterEach(async () => {
+  await batched?.close().catch(() => undefined);
+  await database?.drop();
+  batched = raw = database = undefined;
+});
+
+async function open(onError?: (err: Error, dropped: number) => void) {
+  database = await createTestDatabase();
+  const opened = await openPostgresStore(database.url, { migrate: true });
+  raw = opened.store;
+  batched = withBatchedTouches(opened.store, opened.db, { intervalMs: 100, onError });
+  await raw.users.create({
+    id: 'usr_1' as UserId,
+    username: 'ada',
+    displayName: 'Ada',
+    email: null,
+    passwordHash: '$argon2id$stand-in',
+    isAdmin: false,
+    disabled: false,
+    factorFailures: 0,
+    createdAt: NOW,
+    updatedAt: NOW,
+  });
+  return { raw, batched };
+}
+
+async function addSession(store: Store, n: number): Promise<Session> {
+  const session: Session = {
+    id: `ses_${n}` as SessionId,
+    userId: 'usr_1' as UserId,
+    kind: 'full',
+    aal: 2,
+    amr: [{ method: 'pwd', at: NOW }],
+    authTime: NOW,
+    createdAt: NOW,
+    lastSeenAt: NOW,
+    idleExpiresAt: NOW + 30 * MINUTE,
+    expiresAt: NOW + 720 * MINUTE,
+    ip: '192.0.2.1',
+    userAgent: 'batched touches test',
+    revokedAt: null,
+    revokedReason: null,
+  };
+  await store.sessions.create(session, hashToken(`token-${n}`) as TokenHash);
+  return session;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeWithServices('batched session touches on PostgreSQL', {}, () => {
+  it('answers at once, then writes the latest times of many sessions in one go', async () => {
+    const { raw, batched } = await open();
+    const sessions = await Promise.all([1, 2, 3].map((n) => addSession(raw, n)));
+    for (const [i, session] of sessions.entries()) {
+      await batched.sessions.touch(session.id, NOW + MINUTE, NOW + 31 * MINUTE + i);
+      await batched.sessions.touch(session.id, NOW + 2 * MINUTE, NOW + 32 * MINUTE + i);
+    }
+    // Not written yet: the validation did not wait for PostgreSQL.
+    expect((await raw.sessions.findById(sessions[0]!.id))!.lastSeenAt).toBe(NOW);
+    await sleep(400);
+    for (const [i, session] of sessions.entries()) {
+      const stored = (await raw.sessions.findById(session.id))!;
+      expect(stored.lastSeenAt).toBe(NOW + 2 * MINUTE);
+      expect(stored.idleExpiresAt).toBe(NOW + 32 * MINUTE + i);
+    }
+  });
+
+  it('shows this node its own touches before they are written, and never moves times back', async () => {
+    const { raw, batched } = await open();
+    const session = await addSession(raw, 1);
+    await batched.sessions.touch(session.id, NOW + 2 * MINUTE, NOW + 32 * MINUTE);
+    expect((await raw.sessions.findById(session.id))!.idleExpiresAt).toBe(NOW + 30 * MINUTE);
+    expect((await batched.sessions.findById(session.id))!.idleExpiresAt).toBe(NOW + 32 * MINUTE);
+    expect((await batched.sessions.findByTokenHash(hashToken('token-1') as TokenHash))!.lastSeenAt).toBe(NOW + 2 * MINUTE);
+    await sleep(400);
+    // Another node's older view arrives later: the stored times stay the newest.
+    await raw.sessions.touch(session.id, NOW + 5 * MINUTE, NOW + 35 * MINUTE);
+    await batched.sessions.touch(session.id, NOW + 3 * MINUTE, NOW + 33 * MINUTE);
+    await sleep(400);
+    expect((await raw.sessions.findById(session.id))!.idleExpiresAt).toBe(NOW + 35 * MINUTE);
+  });
+
+  it('never touches a session revoked meanwhile', async () => {
+    const { raw, batched } = await open();
+    const session = await addSession(raw, 1);
+    await batched.sessions.touch(session.id, NOW + MINUTE, NOW + 31 * MINUTE);
+    expect(await raw.sessions.revoke(session.id, NOW + MINUTE, 'test')).toBe(true);
+    await sleep(400);
+    const stored = (await raw.sessions.findById(session.id))!;
+    expect(stored.revokedAt).toBe(NOW + MINUTE);
+    expect(stored.idleExpiresAt).toBe(NOW + 30 * MINUTE);
+  });
+
+  it('writes what is pending when the store closes', async () => {
+    const opened = await open();
+    const session = await addSession(opened.raw, 1);
+    await opened.batched.sessions.touch(session.id, NOW + MINUTE, NOW + 31 * MINUTE);
+    const reader = await openPostgresStore(database!.url, { migrate: false });
+    await opened.batched.close();
+    batched = undefined;
+    expect((await reader.store.sessions.findById(session.id))!.idleExpiresAt).toBe(NOW + 31 * MINUTE);
+    await reader.store.close();
+  });
+
+  it('reports a batch PostgreSQL refused, and goes on with the next', async () => {
+    const failures: Array<{ message: string; dropped: number }> = [];
+    const { raw, batched } = await open((err, dropped) => failures.push({ message: err.message, dropped }));
+    const session = await addSession(raw, 1);
+    await blockDatabase(database!.name);
+    await batched.sessions.touch(session.id, NOW + MINUTE, NOW + 31 * MINUTE);
+    await sleep(1500);
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures[0]!.dropped).toBe(1);
+    await unblockDatabase(database!.name);
+    await batched.sessions.touch(session.id, NOW + 2 * MINUTE, NOW + 32 * MINUTE);
+    let stored = 0;
+    for (let i = 0; i < 50 && stored !== NOW + 32 * MINUTE; i++) {
+      await sleep(100);
+      stored = (await raw.sessions.findById(session.id).catch(() => undefined))?.idleExpiresAt ?? 0;
+    }
+    expect(stored).toBe(NOW + 32 * MINUTE);
+  });
+});
