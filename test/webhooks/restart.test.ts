@@ -78,7 +78,11 @@ describe('webhooks across a restart (SQLite)', () => {
     }
     // Each message keeps its webhook-id from the first life.
     expect(new Set(received().map((m) => m.headers['webhook-id']))).toEqual(new Set(queued.map((d) => d.messageId)));
-    const after = await second.deps.store.webhooks.listDeliveries(endpoint.id, 10);
+    // The receiver has the message before twofold has its answer and records the delivery.
+    const after = await waitFor('every delivery recorded as delivered', async () => {
+      const rows = await second.deps.store.webhooks.listDeliveries(endpoint.id, 10);
+      return rows.every((d) => d.status === 'delivered') && rows;
+    });
     expect(after.map((d) => d.status)).toEqual(['delivered', 'delivered', 'delivered']);
     expect(after.find((d) => d.id === orphan!.id)!.attempts).toBe(3);
   });
