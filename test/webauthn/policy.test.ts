@@ -184,6 +184,25 @@ describe('a passkey as the factor a user enrolls', () => {
     expect((await dave.secondFactor('recovery_code', registered.body.recovery_codes[0])).status).toBe(200);
   });
 
+  it('the step-up page of a passkey-only account offers the passkey and a recovery code, never an app code', async () => {
+    h = await startHarness({ overrides: { public_url: ORIGIN } });
+    await addUser(h.deps, { username: 'fay', password: STRONG_PASSWORD, isAdmin: false }, null);
+    const fay = new ApiClient(h);
+    expect((await fay.login('fay', STRONG_PASSWORD)).body.state).toBe('enrollment_required');
+    expect((await registerPasskey(fay, new SoftAuthenticator())).status).toBe(201);
+
+    const page = await fay.get('/step-up');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Confirm with your passkey or security key');
+    expect(page.body).toContain('/api/v1/session/step-up/webauthn/options');
+    expect(page.body).not.toContain('Code from your authenticator app');
+    expect(page.body).toContain('Use a recovery code instead');
+
+    const recovery = await fay.get('/step-up?method=recovery_code');
+    expect(recovery.body).toContain('Recovery code');
+    expect(recovery.body).not.toContain('Use your authenticator app instead');
+  });
+
   it('a password-only enrollment session cannot add a passkey to an account that already has a factor', async () => {
     h = await startHarness({ overrides: { public_url: ORIGIN } });
     await addUser(h.deps, { username: 'erin', password: STRONG_PASSWORD, isAdmin: false }, null);

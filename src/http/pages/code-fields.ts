@@ -1,4 +1,7 @@
+import type { AuthDeps } from '../../auth/deps.js';
+import { passkeySignInPlan } from '../../auth/phishing-resistant.js';
 import type { SecondFactorMethod } from '../../core/policy/second-factor-policy.js';
+import type { User } from '../../store/store.js';
 import { html, type SafeHtml } from './html.js';
 import { textField } from './layout.js';
 
@@ -57,4 +60,37 @@ export const otherMethodLink = (path: string, current: CodeMethod, returnTo: str
 export function codeRefusalText(message: string, detail: Record<string, unknown> | undefined): string {
   const attemptsLeft = detail?.attempts_left;
   return typeof attemptsLeft === 'number' ? `${message} ${attemptsLeft} ${attemptsLeft === 1 ? 'try' : 'tries'} left.` : message;
+}
+
+/** What a user can answer a challenge with: passkeys, and the code methods set up and allowed. */
+export interface AnswerMethods {
+  passkeys: boolean;
+  /** What they set up, less what webauthn.require_for refuses (an app code when a passkey is required). */
+  codeMethods: CodeMethod[];
+}
+
+/** The methods the sign-in challenge and the step-up page offer this user. */
+export async function answerMethodsOf(deps: AuthDeps, user: User): Promise<AnswerMethods> {
+  const passkeys = (await deps.store.webauthn.countCredentials(user.id)) > 0;
+  const plan = await passkeySignInPlan(deps, user);
+  const codeMethods: CodeMethod[] = [];
+  if ((await deps.store.factors.findConfirmedTotp(user.id)) && (!plan || plan.kind !== 'passkey')) codeMethods.push('totp');
+  if ((await deps.store.factors.countRecoveryCodesLeft(user.id)) > 0) codeMethods.push('recovery_code');
+  return { passkeys, codeMethods };
+}
+
+/** The form to show for the method asked for: it if the user has it, else their first code method, else none (passkey only). */
+export function shownMethod(asked: CodeMethod, methods: AnswerMethods): CodeMethod | null {
+  if (methods.codeMethods.includes(asked)) return asked;
+  if (methods.passkeys) return null;
+  return methods.codeMethods[0] ?? asked;
+}
+
+/** The link to the other code method, if the user has one; with no code form shown, the recovery code. */
+export function alternativeMethodLink(path: string, shown: CodeMethod | null, methods: AnswerMethods, returnTo: string | undefined) {
+  const other = methods.codeMethods.find((m) => m !== shown);
+  if (!other) return null;
+  return shown === null
+    ? html`<a href="${methodSwitchUrl(path, other, returnTo)}">Use a recovery code instead</a> ·`
+    : html`${otherMethodLink(path, shown, returnTo)} ·`;
 }

@@ -6,9 +6,16 @@ import { completeSecondFactor, livePendingLogin } from '../../auth/sign-in.js';
 import { setSignInCookies, type HttpContext } from '../http-context.js';
 import { requestContext } from '../request-auth.js';
 import { html } from './html.js';
-import { passkeySignInPlan } from '../../auth/phishing-resistant.js';
-import type { User } from '../../store/store.js';
-import { codeField, type CodeMethod, codeRefusalText, methodFromQuery, methodSwitchUrl, otherMethodLink } from './code-fields.js';
+import {
+  alternativeMethodLink,
+  answerMethodsOf,
+  codeField,
+  type AnswerMethods,
+  type CodeMethod,
+  codeRefusalText,
+  methodFromQuery,
+  shownMethod,
+} from './code-fields.js';
 import { csrfField, formError, hiddenField } from './layout.js';
 import { afterSignIn, type LoginNotice } from './login-page.js';
 import { passkeyAssertOption } from './passkey-section.js';
@@ -29,7 +36,7 @@ interface SecondFactorView {
   error?: string;
   csrfToken?: string;
   /** The user has a passkey: offer it first. */
-  passkeys?: boolean;
+  passkeys: boolean;
   /** Offer "remember this device for N days" (config remember_device). */
   rememberDays?: number;
 }
@@ -46,7 +53,6 @@ function signInAgain(notice: LoginNotice, returnTo: string | undefined): string 
 function secondFactorPage(view: SecondFactorView) {
   const errorId = view.error ? 'code-error' : undefined;
   const recovery = view.method === 'recovery_code';
-  const other = view.codeMethods.find((m) => m !== view.method);
   return html`<section class="card card-narrow">
     <h1>Two-factor sign-in</h1>
     <p class="lead">
@@ -76,37 +82,8 @@ function secondFactorPage(view: SecondFactorView) {
             <button type="submit" class="button button-primary button-block">Verify</button>
           </form>`
     }
-    <p class="alt-links">
-      ${
-        view.method === null
-          ? other
-            ? html`<a href="${methodSwitchUrl(PAGE, other, view.returnTo)}">Use a recovery code instead</a> ·`
-            : null
-          : other
-            ? html`${otherMethodLink(PAGE, view.method, view.returnTo)} ·`
-            : null
-      }
-      <a href="/login">Start over</a>
-    </p>
+    <p class="alt-links">${alternativeMethodLink(PAGE, view.method, view, view.returnTo)} <a href="/login">Start over</a></p>
   </section>`;
-}
-
-/** What this user can answer with on this page: passkeys, and the code methods they set up and may use. */
-async function methodsOf(ctx: HttpContext, user: User): Promise<{ passkeys: boolean; codeMethods: CodeMethod[] }> {
-  const deps = ctx.deps;
-  const passkeys = (await deps.store.webauthn.countCredentials(user.id)) > 0;
-  const plan = await passkeySignInPlan(deps, user);
-  const codeMethods: CodeMethod[] = [];
-  if ((await deps.store.factors.findConfirmedTotp(user.id)) && (!plan || plan.kind !== 'passkey')) codeMethods.push('totp');
-  if ((await deps.store.factors.countRecoveryCodesLeft(user.id)) > 0) codeMethods.push('recovery_code');
-  return { passkeys, codeMethods };
-}
-
-/** The form to show for the method asked for: it if the user has it, else their first code method, else none (passkey only). */
-function shownMethod(asked: CodeMethod, methods: { passkeys: boolean; codeMethods: CodeMethod[] }): CodeMethod | null {
-  if (methods.codeMethods.includes(asked)) return asked;
-  if (methods.passkeys) return null;
-  return methods.codeMethods[0] ?? asked;
 }
 
 /** "Remember this device": a revocable, server-side memory of this browser (src/auth/risk/sign-in-risk.ts). */
@@ -140,7 +117,7 @@ export const secondFactorPageRoutes = (ctx: HttpContext): FastifyPluginAsyncType
       let methods;
       try {
         const { user } = await livePendingLogin(ctx.deps, ctx.cookies.pendingToken(request));
-        methods = await methodsOf(ctx, user);
+        methods = await answerMethodsOf(ctx.deps, user);
       } catch (err) {
         return seeOther(reply, signInAgain(endedSignIn(refusal(err)), returnTo));
       }
@@ -175,9 +152,9 @@ export const secondFactorPageRoutes = (ctx: HttpContext): FastifyPluginAsyncType
         withRetryAfter(reply, refused);
         const error = codeRefusalText(refused.message, refused.extra.detail);
         // The re-rendered page offers what the first one did, the passkey button included.
-        let methods: { passkeys: boolean; codeMethods: CodeMethod[] } = { passkeys: false, codeMethods: [method] };
+        let methods: AnswerMethods = { passkeys: false, codeMethods: [method] };
         try {
-          methods = await methodsOf(ctx, (await livePendingLogin(ctx.deps, ctx.cookies.pendingToken(request))).user);
+          methods = await answerMethodsOf(ctx.deps, (await livePendingLogin(ctx.deps, ctx.cookies.pendingToken(request))).user);
         } catch (ended) {
           return seeOther(reply, signInAgain(endedSignIn(refusal(ended)), returnTo));
         }

@@ -7,7 +7,16 @@ import { MAX_RETURN_TO_LENGTH } from '../../core/access/return-to.js';
 import type { User } from '../../store/store.js';
 import { setSessionCookies, type HttpContext } from '../http-context.js';
 import { requestContext, type Authenticated } from '../request-auth.js';
-import { codeField, type CodeMethod, codeRefusalText, methodFromQuery, otherMethodLink } from './code-fields.js';
+import {
+  alternativeMethodLink,
+  answerMethodsOf,
+  codeField,
+  type AnswerMethods,
+  type CodeMethod,
+  codeRefusalText,
+  methodFromQuery,
+  shownMethod,
+} from './code-fields.js';
 import { html } from './html.js';
 import { csrfField, formError, hiddenField } from './layout.js';
 import { afterSignIn } from './login-page.js';
@@ -23,27 +32,29 @@ import { loginUrl, refusal, returnAddress, seeOther, sendPage, withRetryAfter } 
 const PAGE = '/step-up';
 
 interface StepUpView {
-  method: CodeMethod;
+  /** The code form shown, or null when the user confirms with a passkey only. */
+  method: CodeMethod | null;
+  /** Passkeys and the code methods this user may confirm with (code-fields.ts). */
+  methods: AnswerMethods;
   returnTo?: string;
   error?: string;
   csrfToken?: string;
-  /** The user has a passkey: offer it, the phishing-resistant way to confirm. */
-  passkeys?: boolean;
 }
+
+const LEAD: Record<CodeMethod | 'passkey', string> = {
+  totp: 'What you are opening needs a recent second factor. Confirm with your authenticator app to continue.',
+  recovery_code: 'What you are opening needs a recent second factor. Confirm with one of your recovery codes to continue.',
+  passkey: 'What you are opening needs a recent second factor. Confirm with your passkey or security key to continue.',
+};
 
 function stepUpPage(view: StepUpView) {
   const errorId = view.error ? 'step-up-error' : undefined;
   return html`<section class="card card-narrow">
     <h1>Confirm it is you</h1>
-    <p class="lead">
-      ${
-        view.method === 'totp'
-          ? 'What you are opening needs a recent second factor. Confirm with your authenticator app to continue.'
-          : 'What you are opening needs a recent second factor. Confirm with one of your recovery codes to continue.'
-      }
-    </p>
+    <p class="lead">${LEAD[view.method ?? 'passkey']}</p>
+    ${view.method === null && view.error ? html`<p class="form-error" role="alert" id="step-up-error">${view.error}</p>` : null}
     ${
-      view.passkeys
+      view.methods.passkeys
         ? passkeyAssertOption({
             optionsUrl: '/api/v1/session/step-up/webauthn/options',
             verifyUrl: '/api/v1/session/step-up',
@@ -51,13 +62,17 @@ function stepUpPage(view: StepUpView) {
           })
         : null
     }
-    <form method="post" action="${PAGE}">
-      ${formError('step-up-error', view.error)} ${csrfField(view.csrfToken)} ${hiddenField('return_to', view.returnTo)}
-      <input type="hidden" name="method" value="${view.method}" />
-      ${codeField(view.method, errorId)}
-      <button type="submit" class="button button-primary button-block">Confirm</button>
-    </form>
-    <p class="alt-links">${otherMethodLink(PAGE, view.method, view.returnTo)} · <a href="/account">Cancel</a></p>
+    ${
+      view.method === null
+        ? null
+        : html`<form method="post" action="${PAGE}">
+            ${formError('step-up-error', view.error)} ${csrfField(view.csrfToken)} ${hiddenField('return_to', view.returnTo)}
+            <input type="hidden" name="method" value="${view.method}" />
+            ${codeField(view.method, errorId)}
+            <button type="submit" class="button button-primary button-block">Confirm</button>
+          </form>`
+    }
+    <p class="alt-links">${alternativeMethodLink(PAGE, view.method, view.methods, view.returnTo)} <a href="/account">Cancel</a></p>
   </section>`;
 }
 
@@ -102,8 +117,12 @@ export const stepUpPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
       const returnTo = returnAddress(ctx.deps.config, request.query.return_to);
       const result = await signedIn(request, reply, returnTo);
       if (result.redirect) return result.redirect;
-      const passkeys = (await ctx.deps.store.webauthn.countCredentials(result.auth.user.id)) > 0;
-      return render(request, reply, result.auth.user, { method: methodFromQuery(request.query.method), returnTo, passkeys });
+      const methods = await answerMethodsOf(ctx.deps, result.auth.user);
+      return render(request, reply, result.auth.user, {
+        method: shownMethod(methodFromQuery(request.query.method), methods),
+        methods,
+        returnTo,
+      });
     });
 
     app.post(PAGE, { schema: { hide: true, body: StepUpForm } }, async (request, reply) => {
@@ -121,7 +140,15 @@ export const stepUpPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
         if (refused.code === 'enrollment_only') return seeOther(reply, '/enroll');
         withRetryAfter(reply, refused);
         const error = codeRefusalText(refused.message, refused.extra.detail);
-        return render(request, reply, user, { method, returnTo, error }, REFUSED_STATUS[refused.code] ?? 401);
+        // The re-rendered page offers what the first one did, the passkey button included.
+        const methods = await answerMethodsOf(ctx.deps, user);
+        return render(
+          request,
+          reply,
+          user,
+          { method: shownMethod(method, methods), methods, returnTo, error },
+          REFUSED_STATUS[refused.code] ?? 401,
+        );
       }
     });
   };
