@@ -16,7 +16,7 @@ import { refreshTokenStore } from './token-store.js';
 import { webauthnStore } from './webauthn-store.js';
 import { loginHistoryStore, trustedDeviceStore } from './risk-store.js';
 import { webhookStore } from './webhook-store.js';
-import { fromSession, fromUser, toEvent, toPendingLogin, toSession, toTotp, toUser } from './rows.js';
+import { fromEvent, fromSession, fromUser, toEvent, toPendingLogin, toSession, toTotp, toUser } from './rows.js';
 
 /** True for a unique-constraint violation in SQLite or PostgreSQL. */
 const isUniqueViolation = (err: unknown): boolean => {
@@ -376,20 +376,7 @@ function setupTokenStore(db: Kysely<Database>): SetupTokenStore {
 function eventStore(db: Kysely<Database>): EventStore {
   return {
     async append(e) {
-      await db
-        .insertInto('events')
-        .values({
-          at: e.at,
-          type: e.type,
-          outcome: e.outcome,
-          user_id: e.userId,
-          session_id: e.sessionId,
-          ip: e.ip,
-          user_agent: e.userAgent,
-          reason: e.reason,
-          detail: e.detail === null ? null : JSON.stringify(e.detail),
-        })
-        .execute();
+      await db.insertInto('events').values(fromEvent(e)).execute();
     },
     async list(filter) {
       let query = db.selectFrom('events').selectAll();

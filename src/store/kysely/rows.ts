@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { SessionId, UserId } from '../../core/ids.js';
 import type { RiskBand } from '../../core/risk/policy.js';
 import type { Aal, FactorUse, Session, SessionKind, SessionOrigin } from '../../core/session/session.js';
@@ -107,6 +107,19 @@ export const toPendingLogin = (r: Selectable<PendingLoginsTable>): PendingLogin 
   ip: r.ip,
   userAgent: r.user_agent,
   sessionType: r.session_type === 'tokens' ? 'tokens' : 'cookie',
+});
+
+/** An audit event as the events table stores it (the event store and the webhook outbox write it alike). */
+export const fromEvent = (e: AuditEvent): Insertable<EventsTable> => ({
+  at: e.at,
+  type: e.type,
+  outcome: e.outcome,
+  user_id: e.userId,
+  session_id: e.sessionId,
+  ip: e.ip,
+  user_agent: e.userAgent,
+  reason: e.reason,
+  detail: e.detail === null ? null : JSON.stringify(e.detail),
 });
 
 export const toEvent = (r: Selectable<EventsTable>): AuditEvent => ({

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { Database, EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from '../schema.js';
-import type { AuditEvent } from '../store.js';
+import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from '../schema.js';
+import { fromEvent } from './rows.js';
 import type {
   DeliveryCounts,
   DeliveryStatus,
@@ -68,19 +68,6 @@ const deliveryRow = (d: NewWebhookDelivery): Insertable<WebhookDeliveriesTable> 
   last_error: null,
 });
 
-/** The same columns the event store writes (kysely-store.ts). */
-const eventRow = (e: AuditEvent): Insertable<EventsTable> => ({
-  at: e.at,
-  type: e.type,
-  outcome: e.outcome,
-  user_id: e.userId,
-  session_id: e.sessionId,
-  ip: e.ip,
-  user_agent: e.userAgent,
-  reason: e.reason,
-  detail: e.detail === null ? null : JSON.stringify(e.detail),
-});
-
 /** Webhook endpoints, the outbox and its attempt log (migration 007), on SQLite and PostgreSQL alike. */
 export function webhookStore(db: Kysely<Database>): WebhookStore {
   return {
@@ -114,7 +101,7 @@ export function webhookStore(db: Kysely<Database>): WebhookStore {
     },
     async appendEventWithDeliveries(event, deliveries) {
       await db.transaction().execute(async (tx) => {
-        const { id } = await tx.insertInto('events').values(eventRow(event)).returning('id').executeTakeFirstOrThrow();
+        const { id } = await tx.insertInto('events').values(fromEvent(event)).returning('id').executeTakeFirstOrThrow();
         const rows = deliveries(Number(id));
         if (rows.length) await tx.insertInto('webhook_deliveries').values(rows.map(deliveryRow)).execute();
       });
