@@ -1,17 +1,16 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeps } from '../../src/app.js';
 import type { AuthDeps } from '../../src/auth/deps.js';
 import { issueSession, listSessions } from '../../src/auth/sessions.js';
 import { confirmTotpEnrollment, startTotpEnrollment } from '../../src/auth/totp-enrollment.js';
 import { addUser as addUserUseCase, requireUser } from '../../src/auth/users.js';
 import { userOfResetLink } from '../../src/auth/password-reset.js';
-import { loadConfig } from '../../src/config.js';
 import { decodeBase32, DEFAULT_TOTP_PARAMS, generateTotp } from '../../src/core/factors/totp.js';
 import type { User } from '../../src/store/store.js';
+import { CLI_MAIN as MAIN, runCli, withCliStore, type CliRun } from '../support/cli.js';
 
 /**
  * The built CLI as an operator runs it: a child process per command, against a real SQLite file in
@@ -20,50 +19,18 @@ import type { User } from '../../src/store/store.js';
  */
 
 const REPO = resolve(import.meta.dirname, '../..');
-const MAIN = join(REPO, 'dist/src/cli/main.js');
 const PASSWORD = 'correct horse battery staple';
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
 let root: string;
 let dataDir: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `twofold ARGS` with stdin a pipe (never a TTY) fed `input`, and only our TWOFOLD_* variables set. */
-function twofold(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('TWOFOLD_') && key !== 'PORT') env[key] = value;
-  Object.assign(env, { TWOFOLD_DATA_DIR: dataDir }, options.env);
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: root, env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
+/** Runs `twofold ARGS` against this file's data dir (test/support/cli.ts). */
+const twofold = (args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<CliRun> =>
+  runCli(args, { root, dataDir }, options);
 
 /** Use cases run in this process against the same data dir; the store is closed before returning. */
-async function withStore<T>(run: (deps: AuthDeps) => Promise<T>): Promise<T> {
-  const config = loadConfig({
-    env: {},
-    cwd: root,
-    overrides: { data_dir: dataDir, public_url: 'http://127.0.0.1:8080', log_level: 'silent' },
-  });
-  const deps = await createDeps(config);
-  try {
-    return await run(deps);
-  } finally {
-    await deps.store.close();
-  }
-}
+const withStore = <T>(run: (deps: AuthDeps) => Promise<T>): Promise<T> => withCliStore({ root, dataDir }, run);
 
 const CTX = { ip: '203.0.113.7', userAgent: FIREFOX };
 
@@ -99,7 +66,7 @@ const liveSessionIds = (username: string) =>
 
 const findUser = (username: string) => withStore((deps) => requireUser(deps, username));
 
-const json = <T = Array<Record<string, unknown>>>(run: Run): T => JSON.parse(run.stdout) as T;
+const json = <T = Array<Record<string, unknown>>>(run: CliRun): T => JSON.parse(run.stdout) as T;
 
 beforeAll(async () => {
   // `npm test` builds first; a lone `vitest run test/cli` builds if there is nothing to run yet.

@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeps } from '../../src/app.js';
 import type { AuthDeps } from '../../src/auth/deps.js';
 import { issueSession } from '../../src/auth/sessions.js';
 import { addUser } from '../../src/auth/users.js';
-import { loadConfig } from '../../src/config.js';
+import { runCli, withCliStore, type CliRun } from '../support/cli.js';
 import { freePort } from '../support/harness.js';
 import { Receiver, verifyStandardWebhook } from './receiver.js';
 
@@ -15,14 +13,6 @@ import { Receiver, verifyStandardWebhook } from './receiver.js';
  * `twofold webhooks …` as an operator runs it: the built CLI in a child process per command, on a
  * real SQLite file, against a real HTTP receiver. Needs `npm run build` (as test/cli does).
  */
-
-const MAIN = join(resolve(import.meta.dirname, '../..'), 'dist/src/cli/main.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 // A child process per command: generous time on a loaded two-core machine.
 describe('twofold webhooks (CLI)', { timeout: 120_000 }, () => {
@@ -33,37 +23,14 @@ describe('twofold webhooks (CLI)', { timeout: 120_000 }, () => {
   let endpointId: string;
   let secret: string;
 
-  function twofold(args: string[]): Promise<Run> {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('TWOFOLD_') && key !== 'PORT') env[key] = value;
-    Object.assign(env, { TWOFOLD_DATA_DIR: dataDir, TWOFOLD_LOG_LEVEL: 'info' });
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [MAIN, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-      child.on('error', fail);
-      child.on('close', (code) => {
-        outputs.push(stdout, stderr);
-        done({ code, stdout, stderr });
-      });
-    });
+  /** Logs at info, so a secret printed to the log would be seen (outputs). */
+  async function twofold(args: string[]): Promise<CliRun> {
+    const run = await runCli(args, { root, dataDir }, { env: { TWOFOLD_LOG_LEVEL: 'info' } });
+    outputs.push(run.stdout, run.stderr);
+    return run;
   }
 
-  async function withStore<T>(run: (deps: AuthDeps) => Promise<T>): Promise<T> {
-    const config = loadConfig({
-      env: {},
-      cwd: root,
-      overrides: { data_dir: dataDir, public_url: 'http://127.0.0.1:8080', log_level: 'silent' },
-    });
-    const deps = await createDeps(config);
-    try {
-      return await run(deps);
-    } finally {
-      await deps.store.close();
-    }
-  }
+  const withStore = <T>(run: (deps: AuthDeps) => Promise<T>): Promise<T> => withCliStore({ root, dataDir }, run);
 
   beforeAll(async () => {
     receiver = new Receiver(await freePort());
