@@ -49,6 +49,13 @@ export class Metrics {
     this.registry,
   );
 
+  readonly webhookAttempts = new Counter({
+    name: 'twofold_webhook_attempts_total',
+    help: 'Webhook delivery attempts by result: delivered, retry (scheduled again) or failed (given up)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly rateLimitHits = new Counter({
     name: 'twofold_rate_limit_hits_total',
     help: 'Requests refused with 429 by the brute-force throttles, by route',

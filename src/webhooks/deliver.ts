@@ -62,6 +62,7 @@ export async function attemptDelivery(
     if (result.ok) {
       const outcome: DeliveryOutcome = { status: 'delivered' };
       await deps.store.webhooks.finish(delivery.id, leaseToken, attempt, outcome);
+      deps.metrics?.webhookAttempts.inc({ result: 'delivered' });
       return { attempt, outcome };
     }
   }
@@ -71,5 +72,6 @@ export async function attemptDelivery(
       : ({ kind: 'give_up' } as const);
   const outcome: DeliveryOutcome = next.kind === 'retry' ? { status: 'pending', nextAttemptAt: next.at } : { status: 'failed' };
   await deps.store.webhooks.finish(delivery.id, leaseToken, attempt, outcome);
+  deps.metrics?.webhookAttempts.inc({ result: next.kind === 'retry' ? 'retry' : 'failed' });
   return { attempt, outcome };
 }

@@ -243,6 +243,12 @@ describe('webhooks over HTTP (SQLite)', () => {
     } finally {
       receiver.status = 204;
     }
+    // The attempts are counted for Prometheus too (docs/admin.md).
+    const metrics = await h.deps.metrics!.registry.getSingleMetricAsString('twofold_webhook_attempts_total');
+    const count = (result: string) => Number(new RegExp(`result="${result}"} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    expect(count('delivered')).toBeGreaterThanOrEqual(1);
+    expect(count('retry')).toBeGreaterThanOrEqual(3);
+    expect(count('failed')).toBeGreaterThanOrEqual(1);
     const list = await admin.get('/api/v1/admin/webhooks');
     laterAnswers.push(list);
     // At least this one (a session.created queued while the receiver was down may have failed with it).
