@@ -62,6 +62,8 @@ interface AccountData {
 interface AccountView extends AccountData {
   csrfToken: string | undefined;
   done?: string;
+  /** The page follows a factor change: offer to end the other sessions. */
+  factorChanged?: boolean;
   passwordError?: string;
   recoveryCodesError?: string;
 }
@@ -151,6 +153,7 @@ function twoFactorSection(view: AccountView): SafeHtml {
         ? html`<form method="post" action="/account/recovery-codes">
             ${formError('recovery-codes-error', view.recoveryCodesError)} ${csrfField(view.csrfToken)}
             <p>Recovery codes left: <strong>${view.recoveryCodesLeft} of ${RECOVERY_CODE_COUNT}</strong>.</p>
+            ${checkbox('end_other_sessions', 'Also sign out my other sessions', false)}
             <button type="submit" class="button">Regenerate recovery codes</button>
             <p class="hint">You get ${RECOVERY_CODE_COUNT} new codes; the old ones stop working at once.</p>
           </form>`
@@ -196,9 +199,19 @@ function eventsSection(view: AccountView): SafeHtml {
   </section>`;
 }
 
+/** Right after a factor change, the choice to end the other sessions, where there are any. */
+function signOutOthersOffer(view: AccountView): SafeHtml | null {
+  if (!view.factorChanged || !view.sessions.some((s) => s.id !== view.current.id)) return null;
+  return html`<form method="post" action="/account/sessions/revoke-others" class="notice-action">
+    ${csrfField(view.csrfToken)}
+    <p>A sign-in factor changed. If another device should not stay signed in, end its session now.</p>
+    <button type="submit" class="button button-danger">Sign out my other sessions</button>
+  </form>`;
+}
+
 function accountPage(view: AccountView): SafeHtml {
   return html`<h1>My account</h1>
-    ${notice(view.done)} ${sessionsSection(view)} ${twoFactorSection(view)}
+    ${notice(view.done)} ${signOutOthersOffer(view)} ${sessionsSection(view)} ${twoFactorSection(view)}
     ${passkeysSection({
       credentials: view.passkeys,
       csrfToken: view.csrfToken,
@@ -213,6 +226,14 @@ const AccountQuery = Type.Object({
 });
 
 const CsrfOnlyForm = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 128 })) });
+
+const RecoveryCodesForm = Type.Object({
+  end_other_sessions: Type.Optional(Type.String({ maxLength: 8 })),
+  _csrf: Type.Optional(Type.String({ maxLength: 128 })),
+});
+
+/** After these, the confirmation offers to sign out the other sessions (ASVS 5.0 V7.4.3). */
+const FACTOR_CHANGES: ReadonlySet<string> = new Set(['passkey_added', 'passkey_removed']);
 
 const PasswordForm = Type.Object({
   username: Type.Optional(Type.String({ maxLength: 256 })),
@@ -230,7 +251,7 @@ export const accountPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
     async function renderAccount(
       request: FastifyRequest,
       reply: FastifyReply,
-      extra: Pick<AccountView, 'done' | 'passwordError' | 'recoveryCodesError'>,
+      extra: Pick<AccountView, 'done' | 'factorChanged' | 'passwordError' | 'recoveryCodesError'>,
       status = 200,
     ): Promise<FastifyReply> {
       const { user, session } = authOf(request);
@@ -244,7 +265,10 @@ export const accountPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
     }
 
     app.get('/account', { schema: { hide: true, querystring: AccountQuery }, preHandler: gate }, async (request, reply) =>
-      renderAccount(request, reply, { done: doneText(request.query.done, request.query.n) }),
+      renderAccount(request, reply, {
+        done: doneText(request.query.done, request.query.n),
+        factorChanged: request.query.done !== undefined && FACTOR_CHANGES.has(request.query.done),
+      }),
     );
 
     app.post('/account/password', { schema: { hide: true, body: PasswordForm }, preHandler: gate }, async (request, reply) => {
@@ -273,17 +297,19 @@ export const accountPageRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =
       }
     });
 
-    app.post('/account/recovery-codes', { schema: { hide: true, body: CsrfOnlyForm }, preHandler: gate }, async (request, reply) => {
+    app.post('/account/recovery-codes', { schema: { hide: true, body: RecoveryCodesForm }, preHandler: gate }, async (request, reply) => {
       const { user, session } = authOf(request);
       try {
-        const codes = await regenerateRecoveryCodes(ctx.deps, user, session, requestContext(request));
+        const { codes, endedSessions } = await regenerateRecoveryCodes(ctx.deps, user, session, requestContext(request), {
+          endOtherSessions: request.body.end_other_sessions !== undefined,
+        });
         return sendPage(reply, {
           title: 'Recovery codes',
           account: { username: user.username, csrfToken: ctx.cookies.csrfToken(request) },
           body: recoveryCodesPage({
             username: user.username,
             codes,
-            endedSessions: 0,
+            endedSessions,
             heading: 'Your new recovery codes',
             lead: 'Your old recovery codes no longer work.',
           }),

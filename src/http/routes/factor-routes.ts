@@ -98,7 +98,8 @@ export const factorRoutes = (ctx: HttpContext): FastifyPluginAsyncTypebox =>
       },
       async (request) => {
         const { user, session } = authOf(request);
-        return { recovery_codes: await regenerateRecoveryCodes(ctx.deps, user, session, requestContext(request)) };
+        // Other sessions are ended through DELETE /api/v1/sessions, if the client wants to (ASVS V7.4.3).
+        return { recovery_codes: (await regenerateRecoveryCodes(ctx.deps, user, session, requestContext(request))).codes };
       },
     );
   };
