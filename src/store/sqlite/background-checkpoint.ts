@@ -12,7 +12,8 @@ import { Worker } from 'node:worker_threads';
  * process crash); only the copy into the database file moves. docs/security/crash-safety.md.
  */
 export interface BackgroundCheckpoints {
-  stop(): void;
+  /** Closes the thread's connection (the last one closing checkpoints and removes the WAL); resolves once it has. */
+  stop(): Promise<void>;
 }
 
 const WORKER = `
@@ -56,6 +57,7 @@ export function startBackgroundCheckpoints(
   // A server that is closing does not wait for it.
   worker.unref();
   let stopped = false;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const inline = () => {
     if (!stopped) serving.pragma('wal_autocheckpoint = 1000');
   };
@@ -67,7 +69,10 @@ export function startBackgroundCheckpoints(
   return {
     stop() {
       stopped = true;
+      // Held by the thread until it has closed: a process awaiting this must not find its event loop empty.
+      worker.ref();
       worker.postMessage('stop');
+      return exited;
     },
   };
 }

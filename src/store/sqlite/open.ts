@@ -133,18 +133,26 @@ export async function openSqliteStore(
   const sqlite = new BetterSqlite3(path);
   applyConnectionPragmas(sqlite, options.synchronous ?? 'normal');
   let stopVersionReader = () => undefined as void;
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, () => stopVersionReader()) }) });
+  if (options.migrate === false) await assertSchemaCurrent(db, 'sqlite');
+  else await migrateToLatest(db, 'sqlite');
+  // Once the schema is in place: a store that never opened leaves no thread behind.
   const checkpoints =
     path !== ':memory:' && options.backgroundCheckpoints !== false
       ? startBackgroundCheckpoints(sqlite, path, { synchronous: options.synchronous ?? 'normal' })
       : undefined;
-  const onClose = () => {
-    stopVersionReader();
-    checkpoints?.stop();
-  };
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, onClose) }) });
-  if (options.migrate === false) await assertSchemaCurrent(db, 'sqlite');
-  else await migrateToLatest(db, 'sqlite');
   const dataVersion = dataVersionReader(sqlite, path);
   stopVersionReader = dataVersion.stop;
-  return { store: createKyselyStore(db), externalVersion: dataVersion.read };
+  const store = createKyselyStore(db);
+  return {
+    store: {
+      ...store,
+      // Closed when its files are: the checkpoint thread's connection too (it may remove the WAL as it closes).
+      async close() {
+        await store.close();
+        await checkpoints?.stop();
+      },
+    },
+    externalVersion: dataVersion.read,
+  };
 }
