@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,28 +7,15 @@ import { createDeps } from '../../src/app.js';
 import { signInWithPassword } from '../../src/auth/sign-in.js';
 import { addUser } from '../../src/auth/users.js';
 import { loadConfig } from '../../src/config.js';
+import { CLI_MAIN as MAIN, runCli, type CliRun } from '../support/cli.js';
 
 /** `twofold events export` as an operator runs it: the built CLI in a child process over a real SQLite file. */
 
 const REPO = resolve(import.meta.dirname, '../..');
-const MAIN = join(REPO, 'dist/src/cli/main.js');
 let root: string;
 
-function twofold(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('TWOFOLD_')) env[key] = value;
-  env.TWOFOLD_DATA_DIR = join(root, 'data');
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: root, env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+/** The built CLI on this file's data dir (test/support/cli.ts). */
+const twofold = (args: string[]): Promise<CliRun> => runCli(args, { root, dataDir: join(root, 'data') });
 
 describe('twofold events export', () => {
   beforeAll(async () => {

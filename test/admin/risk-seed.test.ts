@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import { adminOverview } from '../../src/admin/admin-overview.js';
 import { searchSessions } from '../../src/admin/admin-sessions.js';
 import type { AuthDeps } from '../../src/auth/deps.js';
 import { loadConfig } from '../../src/config.js';
+import { CLI_MAIN as MAIN, runCli, type CliRun } from '../support/cli.js';
 
 /**
  * `twofold risk simulate` then `twofold risk seed`, as an operator runs them (the built CLI in child
@@ -17,25 +18,11 @@ import { loadConfig } from '../../src/config.js';
  */
 
 const REPO = resolve(import.meta.dirname, '../..');
-const MAIN = join(REPO, 'dist/src/cli/main.js');
 let root: string;
 
-function twofold(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('TWOFOLD_')) env[key] = value;
-  env.TWOFOLD_DATA_DIR = join(root, 'data');
-  env.TWOFOLD_LOG_LEVEL = 'silent';
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: root, env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+/** The built CLI on this file's data dir (test/support/cli.ts). */
+const twofold = (args: string[]): Promise<CliRun> =>
+  runCli(args, { root, dataDir: join(root, 'data') }, { env: { TWOFOLD_LOG_LEVEL: 'silent' } });
 
 describe('twofold risk seed', () => {
   let summary: { rows: number; users: number; outcomes: Record<string, number>; from: string; until: string };
