@@ -3,7 +3,8 @@ import { passkeySignInPlan } from '../../auth/phishing-resistant.js';
 import type { SecondFactorMethod } from '../../core/policy/second-factor-policy.js';
 import type { User } from '../../store/store.js';
 import { html, type SafeHtml } from './html.js';
-import { textField } from './layout.js';
+import { csrfField, formError, hiddenField, textField } from './layout.js';
+import { passkeyAssertOption } from './passkey-section.js';
 
 /** The methods answered by typing a code. */
 export type CodeMethod = Extract<SecondFactorMethod, 'totp' | 'recovery_code'>;
@@ -93,4 +94,43 @@ export function alternativeMethodLink(path: string, shown: CodeMethod | null, me
   return shown === null
     ? html`<a href="${methodSwitchUrl(path, other, returnTo)}">Use a recovery code instead</a> ·`
     : html`${otherMethodLink(path, shown, returnTo)} ·`;
+}
+
+/**
+ * The answers a challenge page offers, sign-in and step-up alike: the passkey button when the user
+ * has one, then the code form for the method shown (none for a passkey-only account, whose error
+ * then stands alone).
+ */
+export function challengeAnswers(view: {
+  /** The page the code form posts to. */
+  path: string;
+  method: CodeMethod | null;
+  passkeys: boolean;
+  /** Where the passkey ceremony asks for options and sends its answer. */
+  passkeyUrls: { options: string; verify: string; done: string };
+  errorId: string;
+  error?: string;
+  csrfToken?: string;
+  returnTo?: string;
+  /** More fields in the code form (e.g. "remember this device"). */
+  extraFields?: SafeHtml | null;
+  submitLabel: string;
+}): SafeHtml {
+  const errorId = view.error ? view.errorId : undefined;
+  return html`${view.method === null && view.error ? html`<p class="form-error" role="alert" id="${view.errorId}">${view.error}</p>` : null}
+  ${
+    view.passkeys
+      ? passkeyAssertOption({ optionsUrl: view.passkeyUrls.options, verifyUrl: view.passkeyUrls.verify, doneUrl: view.passkeyUrls.done })
+      : null
+  }
+  ${
+    view.method === null
+      ? null
+      : html`<form method="post" action="${view.path}">
+          ${formError(view.errorId, view.error)} ${csrfField(view.csrfToken)} ${hiddenField('return_to', view.returnTo)}
+          <input type="hidden" name="method" value="${view.method}" />
+          ${codeField(view.method, errorId)} ${view.extraFields ?? null}
+          <button type="submit" class="button button-primary button-block">${view.submitLabel}</button>
+        </form>`
+  }`;
 }

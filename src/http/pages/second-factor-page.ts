@@ -9,16 +9,14 @@ import { html } from './html.js';
 import {
   alternativeMethodLink,
   answerMethodsOf,
-  codeField,
+  challengeAnswers,
   type AnswerMethods,
   type CodeMethod,
   codeRefusalText,
   methodFromQuery,
   shownMethod,
 } from './code-fields.js';
-import { csrfField, formError, hiddenField } from './layout.js';
 import { afterSignIn, type LoginNotice } from './login-page.js';
-import { passkeyAssertOption } from './passkey-section.js';
 import { refusal, returnAddress, seeOther, sendPage, withRetryAfter } from './page-support.js';
 
 /** Refusals that end the pending sign-in: the user must start again from the password. */
@@ -51,7 +49,6 @@ function signInAgain(notice: LoginNotice, returnTo: string | undefined): string 
 }
 
 function secondFactorPage(view: SecondFactorView) {
-  const errorId = view.error ? 'code-error' : undefined;
   const recovery = view.method === 'recovery_code';
   return html`<section class="card card-narrow">
     <h1>Two-factor sign-in</h1>
@@ -62,26 +59,22 @@ function secondFactorPage(view: SecondFactorView) {
           : 'Your password was correct. Now confirm it is you with your second factor.'
       }
     </p>
-    ${view.method === null && view.error ? html`<p class="form-error" role="alert" id="code-error">${view.error}</p>` : null}
-    ${
-      view.passkeys
-        ? passkeyAssertOption({
-            optionsUrl: '/api/v1/login/second-factor/webauthn/options',
-            verifyUrl: '/api/v1/login/second-factor',
-            doneUrl: afterSignIn(view.returnTo),
-          })
-        : null
-    }
-    ${
-      view.method === null
-        ? null
-        : html`<form method="post" action="${PAGE}">
-            ${formError('code-error', view.error)} ${csrfField(view.csrfToken)} ${hiddenField('return_to', view.returnTo)}
-            <input type="hidden" name="method" value="${view.method}" />
-            ${codeField(view.method, errorId)} ${rememberDeviceField(view.rememberDays)}
-            <button type="submit" class="button button-primary button-block">Verify</button>
-          </form>`
-    }
+    ${challengeAnswers({
+      path: PAGE,
+      method: view.method,
+      passkeys: view.passkeys,
+      passkeyUrls: {
+        options: '/api/v1/login/second-factor/webauthn/options',
+        verify: '/api/v1/login/second-factor',
+        done: afterSignIn(view.returnTo),
+      },
+      errorId: 'code-error',
+      error: view.error,
+      csrfToken: view.csrfToken,
+      returnTo: view.returnTo,
+      extraFields: rememberDeviceField(view.rememberDays),
+      submitLabel: 'Verify',
+    })}
     <p class="alt-links">${alternativeMethodLink(PAGE, view.method, view, view.returnTo)} <a href="/login">Start over</a></p>
   </section>`;
 }

@@ -10,7 +10,7 @@ import { requestContext, type Authenticated } from '../request-auth.js';
 import {
   alternativeMethodLink,
   answerMethodsOf,
-  codeField,
+  challengeAnswers,
   type AnswerMethods,
   type CodeMethod,
   codeRefusalText,
@@ -18,9 +18,7 @@ import {
   shownMethod,
 } from './code-fields.js';
 import { html } from './html.js';
-import { csrfField, formError, hiddenField } from './layout.js';
 import { afterSignIn } from './login-page.js';
-import { passkeyAssertOption } from './passkey-section.js';
 import { loginUrl, refusal, returnAddress, seeOther, sendPage, withRetryAfter } from './page-support.js';
 
 /**
@@ -48,30 +46,24 @@ const LEAD: Record<CodeMethod | 'passkey', string> = {
 };
 
 function stepUpPage(view: StepUpView) {
-  const errorId = view.error ? 'step-up-error' : undefined;
   return html`<section class="card card-narrow">
     <h1>Confirm it is you</h1>
     <p class="lead">${LEAD[view.method ?? 'passkey']}</p>
-    ${view.method === null && view.error ? html`<p class="form-error" role="alert" id="step-up-error">${view.error}</p>` : null}
-    ${
-      view.methods.passkeys
-        ? passkeyAssertOption({
-            optionsUrl: '/api/v1/session/step-up/webauthn/options',
-            verifyUrl: '/api/v1/session/step-up',
-            doneUrl: afterSignIn(view.returnTo),
-          })
-        : null
-    }
-    ${
-      view.method === null
-        ? null
-        : html`<form method="post" action="${PAGE}">
-            ${formError('step-up-error', view.error)} ${csrfField(view.csrfToken)} ${hiddenField('return_to', view.returnTo)}
-            <input type="hidden" name="method" value="${view.method}" />
-            ${codeField(view.method, errorId)}
-            <button type="submit" class="button button-primary button-block">Confirm</button>
-          </form>`
-    }
+    ${challengeAnswers({
+      path: PAGE,
+      method: view.method,
+      passkeys: view.methods.passkeys,
+      passkeyUrls: {
+        options: '/api/v1/session/step-up/webauthn/options',
+        verify: '/api/v1/session/step-up',
+        done: afterSignIn(view.returnTo),
+      },
+      errorId: 'step-up-error',
+      error: view.error,
+      csrfToken: view.csrfToken,
+      returnTo: view.returnTo,
+      submitLabel: 'Confirm',
+    })}
     <p class="alt-links">${alternativeMethodLink(PAGE, view.method, view.methods, view.returnTo)} <a href="/account">Cancel</a></p>
   </section>`;
 }
