@@ -3,14 +3,20 @@ import type { AuthMethod, Session } from '../core/session/session.js';
 import type { User } from '../store/store.js';
 import type { AuthDeps } from './deps.js';
 import { AppError } from './errors.js';
+import { passkeySignInPlan } from './phishing-resistant.js';
 
 /** The ways a user can step up, as POST /api/v1/session/step-up names them. */
 export type StepUpMethod = 'totp' | 'recovery_code' | 'webauthn';
 
-/** Which step-up methods this user has set up; a phishing-resistant requirement leaves only passkeys. */
+/**
+ * Which step-up methods this user has set up; a phishing-resistant requirement leaves only passkeys.
+ * A webauthn.require_for user steps up as they sign in (phishing-resistant.ts): no app code once a passkey exists.
+ */
 export async function stepUpMethodsOf(deps: AuthDeps, user: User, requirement: StepUpRequirement = {}): Promise<StepUpMethod[]> {
   const passkeys = (await deps.store.webauthn?.countCredentials(user.id)) ?? 0;
   if (requirement.phishingResistant) return passkeys > 0 ? ['webauthn'] : [];
+  const plan = await passkeySignInPlan(deps, user);
+  if (plan) return plan.kind === 'register' ? [] : plan.methods;
   const methods: StepUpMethod[] = [];
   if (await deps.store.factors.findConfirmedTotp(user.id)) methods.push('totp');
   if (passkeys > 0) methods.push('webauthn');

@@ -3,6 +3,7 @@ import type { SessionType, User } from '../store/store.js';
 import { recordEvent } from './audit.js';
 import type { AuthDeps, RequestContext } from './deps.js';
 import { AppError } from './errors.js';
+import { assertPlanAllows, passkeySignInPlan } from './phishing-resistant.js';
 import { checkFactorAnswer, type FactorAnswer } from './second-factor.js';
 import { passkeyError, type PasskeyRefusal } from './webauthn.js';
 import { issueSession, revokeSession, storedOrigin, type IssuedSession } from './sessions.js';
@@ -22,6 +23,9 @@ export async function stepUp(
   sessionType: SessionType = 'cookie',
 ): Promise<IssuedSession> {
   if (session.kind !== 'full') throw new AppError('enrollment_only', 'Finish setting up your second factor first.');
+  // webauthn.require_for: the same methods as at sign-in (a passkey, or a recovery code as the way
+  // back from a lost key; an app code only until a passkey exists), refused before it costs an attempt.
+  assertPlanAllows(await passkeySignInPlan(deps, user), input.method);
   await deps.throttles.assertCodeAllowed(ctx.ip);
   const { maxConsecutiveFactorFailures } = deps.config.login;
   const lockedMessage = 'Too many failed codes for this account. An administrator must reset its second factor.';

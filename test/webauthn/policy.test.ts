@@ -98,14 +98,20 @@ describe('webauthn.require_for', () => {
     expect(admin.status).toBe(401);
     expect(admin.body.error).toMatchObject({ code: 'step_up_required', step_up: { reason: 'phishing_resistant', methods: ['webauthn'] } });
 
-    // A fresh passkey is needed, not merely one some time in the session: a TOTP step-up does not do.
+    // A fresh passkey is needed, not merely one some time in the session.
     const options = await root.post('/api/v1/session/step-up/webauthn/options', undefined, { csrf: 'origin' });
     const response = key.assert(options.body.challenge, { origin: ORIGIN, rpId: RP_ID });
     expect((await root.post('/api/v1/session/step-up', { method: 'webauthn', response }, { csrf: 'origin' })).status).toBe(200);
     expect((await root.get('/api/v1/admin/users')).status).toBe(200);
     h.clock.advance(11 * 60_000);
     h.clock.advance(30_000);
-    expect((await root.post('/api/v1/session/step-up', { method: 'totp', code: totpAt(enrolled.secret, h.clock.now()) })).status).toBe(200);
+    // Stepping up is held to the sign-in's methods: the app code is refused, before it costs an attempt.
+    const failuresBefore = (await h.deps.store.users.findByUsername('root'))!.factorFailures;
+    const viaApp = await root.post('/api/v1/session/step-up', { method: 'totp', code: totpAt(enrolled.secret, h.clock.now()) });
+    expect(viaApp.status).toBe(403);
+    expect(viaApp.body.error).toMatchObject({ code: 'phishing_resistant_required', methods: ['webauthn', 'recovery_code'] });
+    expect((await h.deps.store.users.findByUsername('root'))!.factorFailures).toBe(failuresBefore);
+    expect((await root.session()).status).toBe(200);
     const stale = await root.get('/api/v1/admin/users');
     expect(stale.status).toBe(401);
     expect(stale.body.error.step_up).toMatchObject({ reason: 'stale', methods: ['webauthn'] });
