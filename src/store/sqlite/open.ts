@@ -6,11 +6,15 @@ import type { Database } from '../schema.js';
 import { assertSchemaCurrent, migrateToLatest } from '../migrations/index.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import { startBackgroundCheckpoints } from './background-checkpoint.js';
+import { oncePerTurn } from './turn-memo.js';
 import type { Store } from '../store.js';
 
 export interface OpenedSqliteStore {
   store: Store;
-  /** SQLite's data_version: changes when another connection (another process) commits. */
+  /**
+   * SQLite's data_version: changes when another connection (another process) commits. Read once per
+   * event-loop turn (turn-memo.ts): a commit by another process applies from the next turn, at most 1 ms later.
+   */
   externalVersion: () => number;
 }
 
@@ -153,6 +157,6 @@ export async function openSqliteStore(
         await checkpoints?.stop();
       },
     },
-    externalVersion: dataVersion.read,
+    externalVersion: oncePerTurn(dataVersion.read),
   };
 }
