@@ -46,6 +46,8 @@ const header = (request: ProxiedRequest, name: string): string | undefined => {
  * would serve another path than the one judged.
  */
 export function gatePath(url: URL): string | null {
+  // Without an escape the parser's own resolution of dot segments is the whole story (the common case).
+  if (!url.pathname.includes('%')) return url.pathname;
   const path = url.pathname.replace(/%[0-9a-f]{2}/gi, (escape) => {
     const char = String.fromCharCode(parseInt(escape.slice(1), 16));
     return UNRESERVED.test(char) ? char : escape.toUpperCase();
@@ -66,7 +68,7 @@ function fromParts(proto: string, host: string, uri: string): URL | null {
   }
   const path = gatePath(url);
   if (path === null) return null;
-  url.pathname = path;
+  if (path !== url.pathname) url.pathname = path;
   return url;
 }
 
