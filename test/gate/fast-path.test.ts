@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueSession } from '../../src/auth/sessions.js';
 import { addUser } from '../../src/auth/users.js';
 import { cookieNames } from '../../src/http/cookies.js';
+import { identityHeaders } from '../../src/http/gate-answer.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { sendRaw } from './support.js';
 
@@ -19,6 +20,8 @@ let h: Harness;
 let port: number;
 let fresh: string;
 let stale: string;
+/** identityHeaders() of the fresh session: what the answers must carry, names in lower case. */
+let expectedIdentity: Record<string, string>;
 
 interface Answer {
   status: number;
@@ -73,7 +76,17 @@ beforeAll(async () => {
     },
   });
   port = Number(new URL(h.baseUrl).port);
-  const user = await addUser(h.deps, { username: 'gwen', password: 'correct horse battery staple', isAdmin: false }, null);
+  const user = await addUser(
+    h.deps,
+    {
+      username: 'gwen',
+      password: 'correct horse battery staple',
+      isAdmin: true,
+      email: 'gwen@example.com',
+      displayName: 'Gwen \u0007Stacy',
+    },
+    null,
+  );
   const session = async (authAgeMs: number) => {
     const at = h.clock.now() - authAgeMs;
     const factors = [
@@ -81,6 +94,7 @@ beforeAll(async () => {
       { method: 'otp' as const, at },
     ];
     const issued = await issueSession(h.deps, user, 'full', factors, { ip: '127.0.0.1', userAgent: USER_AGENT });
+    if (authAgeMs === 0) expectedIdentity = identityHeaders(user, issued.session);
     return `${cookieNames(h.deps.config).session}=${issued.token}`;
   };
   fresh = await session(0);
@@ -135,6 +149,22 @@ describe('the direct forward-auth path', () => {
     expect(socket.status).toBe(expected);
     expect(socket.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(socket.status).toBeLessThan(500);
+  });
+
+  it('sends identityHeaders() of the session, on the first answer and on cached ones alike', async () => {
+    const expected = Object.fromEntries(Object.entries(expectedIdentity).map(([name, value]) => [name.toLowerCase(), value]));
+    expect(expected).toMatchObject({
+      'remote-user': 'gwen',
+      'remote-email': 'gwen@example.com',
+      'remote-name': 'Gwen Stacy',
+      'remote-groups': 'admins',
+      'remote-aal': '2',
+    });
+    for (let i = 0; i < 2; i++) {
+      const socket = await overSocket('GET', '/auth/request', { ...url('/reports'), Cookie: fresh });
+      expect(socket.status).toBe(200);
+      expect(socket.headers).toMatchObject(expected);
+    }
   });
 
   it('resolves the client address as Fastify does (trusted proxy, X-Forwarded-For)', async () => {
