@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SessionCache, type CachedAuthentication } from '../../src/auth/session-cache.js';
+import { SessionCache, StringPool, type CachedAuthentication } from '../../src/auth/session-cache.js';
 import type { SessionId, TokenHash, UserId } from '../../src/core/ids.js';
 import type { Session } from '../../src/core/session/session.js';
 import type { User } from '../../src/store/store.js';
@@ -75,5 +75,31 @@ describe('SessionCache: validated sessions in memory, correct because every revo
     const off = newCache(0);
     off.set(hash('ha'), entry('ses_a', 'usr_1'), off.snapshot());
     expect(off.get(hash('ha'))).toBeUndefined();
+  });
+
+  it('holds repeated strings once without changing what a cached session reads', () => {
+    const cache = newCache(10);
+    const browser = ['Mozilla/5.0 (X11; Linux x86_64; rv:128.0)', 'Gecko/20100101 Firefox/128.0'];
+    const made = (id: string): CachedAuthentication => {
+      const e = entry(id, 'usr_1');
+      Object.assign(e.session, { kind: 'full', ip: ['203.0.113', '7'].join('.'), userAgent: browser.join(' ') });
+      return e;
+    };
+    const a = made('ses_a');
+    const b = made('ses_b');
+    cache.set(hash('ha'), a, cache.snapshot());
+    cache.set(hash('hb'), b, cache.snapshot());
+    for (const got of [cache.get(hash('ha'))!, cache.get(hash('hb'))!]) {
+      expect(got.session).toMatchObject({ kind: 'full', ip: '203.0.113.7', userAgent: browser.join(' '), userId: 'usr_1' });
+    }
+    expect(cache.get(hash('ha'))!.session.id).toBe('ses_a');
+  });
+
+  it('a string pool gives back an equal string, and starts over past its bound', () => {
+    const pool = new StringPool(2);
+    expect(pool.intern('a')).toBe('a');
+    expect(pool.intern('b')).toBe('b');
+    expect(pool.intern('c')).toBe('c');
+    expect(pool.intern(['a', 'b'].join(''))).toBe('ab');
   });
 });
