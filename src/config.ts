@@ -149,6 +149,10 @@ export const ConfigSchema = Type.Object(
       maximum: 1_048_576,
       description: 'Largest request body accepted, in bytes',
     }),
+    headers_timeout: Duration(
+      '15s',
+      "Longest a client may take to send a request's head (request line and headers); a slower one gets 408 and is disconnected (slowloris)",
+    ),
     cookie_domain: Type.String({
       default: '',
       description:
@@ -458,6 +462,8 @@ export interface Config {
   rateLimit: { failuresBeforeDelay: number; maxDelayMs: number; ipFailuresPerHour: number };
   setup: { linkLifetimeMs: number };
   bodyLimit: number;
+  /** headers_timeout: a request's head must arrive within it (slowloris). */
+  headersTimeoutMs: number;
   cookieDomain: string | null;
   /** Hosts return addresses may point to. */
   redirectDomains: string[];
@@ -722,6 +728,7 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
     },
     setup: { linkLifetimeMs: duration('setup.link_lifetime', raw.setup.link_lifetime, 60_000) },
     bodyLimit: raw.body_limit,
+    headersTimeoutMs: duration('headers_timeout', raw.headers_timeout, 1000),
     cookieDomain: raw.cookie_domain ? raw.cookie_domain.replace(/^\./, '').toLowerCase() : null,
     redirectDomains: raw.redirect_domains.length
       ? raw.redirect_domains

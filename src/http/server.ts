@@ -69,13 +69,19 @@ export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): 
     genReqId,
     trustProxy: proxyTrust(config.trustedProxies),
     serverFactory: (handler, options) => {
-      const server = createHttpServer((request, response) => {
+      // headers_timeout bounds how long a request's head may take to arrive (slowloris, or a client
+      // sending blank lines); Node checks open connections against it every connectionsCheckingInterval.
+      const headersTimeout = config.headersTimeoutMs;
+      const connectionsCheckingInterval = Math.max(250, Math.min(30_000, Math.floor(headersTimeout / 4)));
+      const server = createHttpServer({ connectionsCheckingInterval }, (request, response) => {
         if (!fastPath?.handle(request, response, () => handler(request, response))) handler(request, response);
       });
       // What Fastify sets on a server it makes itself (fastify/lib/server.js), the options already defaulted.
       const { keepAliveTimeout, requestTimeout, connectionTimeout, maxRequestsPerSocket } = options as Record<string, number | undefined>;
       server.keepAliveTimeout = keepAliveTimeout ?? 72_000;
+      // 0 (Fastify's default): a body streamed to the protected app through the built-in proxy may take long.
       server.requestTimeout = requestTimeout ?? 0;
+      server.headersTimeout = headersTimeout;
       server.setTimeout(connectionTimeout ?? 0);
       if (maxRequestsPerSocket) server.maxRequestsPerSocket = maxRequestsPerSocket;
       return server;
