@@ -302,6 +302,21 @@ export interface TrustedDeviceStore {
   revokeAllForUser(userId: UserId, now: number): Promise<number>;
 }
 
+/**
+ * Deletes rows that ended long ago, at most `limit` a call so no call holds the store for long;
+ * each returns how many rows went. `before` is an epoch-ms cut-off.
+ */
+export interface HousekeepingStore {
+  /** Sessions whose absolute expiry is before the cut-off (so they ended by then), with their refresh tokens. */
+  deleteSessionsExpiredBefore(before: number, limit: number): Promise<number>;
+  /** Sign-ins waiting for a second factor that expired before the cut-off. */
+  deletePendingLoginsExpiredBefore(before: number, limit: number): Promise<number>;
+  /** WebAuthn challenges that expired before the cut-off. */
+  deleteWebAuthnChallengesExpiredBefore(before: number, limit: number): Promise<number>;
+  /** Webhook deliveries made before the cut-off and finished (delivered or given up), with their attempt log. */
+  deleteFinishedWebhookDeliveriesBefore(before: number, limit: number): Promise<number>;
+}
+
 export interface Store {
   users: UserStore;
   factors: FactorStore;
@@ -318,6 +333,8 @@ export interface Store {
   webhooks: WebhookStore;
   /** Cross-user read-only queries of the admin console. */
   admin: AdminQueryStore;
+  /** Deletes what ended long ago (src/housekeeping). */
+  housekeeping: HousekeepingStore;
   /** Throws if the store cannot answer (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -373,6 +373,132 @@ describe.each(backends)('store contract on $name', (backend) => {
     });
   });
 
+  describe('housekeeping', () => {
+    const DAY = 24 * 60 * MINUTE;
+    const cutoff = NOW - 30 * DAY;
+
+    it('deletes sessions whose absolute expiry is past the cut-off, in batches, with their refresh tokens', async () => {
+      const u = user();
+      await store.users.create(u);
+      const old = [
+        session(u.id, { expiresAt: NOW - 40 * DAY }),
+        session(u.id, { expiresAt: NOW - 35 * DAY, revokedAt: NOW - 36 * DAY, revokedReason: 'logout' }),
+        session(u.id, { expiresAt: cutoff - 1 }),
+      ];
+      const kept = [session(u.id, { expiresAt: cutoff }), session(u.id)];
+      for (const s of [...old, ...kept]) await store.sessions.create(s, token());
+      const family = (s: Session) => ({
+        id: id('fam'),
+        sessionId: s.id,
+        userId: u.id,
+        createdAt: s.createdAt,
+        expiresAt: s.expiresAt,
+        idleExpiresAt: s.expiresAt,
+        revokedAt: null,
+        revokedReason: null,
+      });
+      const [oldToken, keptToken] = [token(), token()];
+      await store.refreshTokens.createFamily(family(old[0]!), oldToken);
+      await store.refreshTokens.createFamily(family(kept[1]!), keptToken);
+
+      expect(await store.housekeeping.deleteSessionsExpiredBefore(cutoff, 2)).toBe(2);
+      expect(await store.housekeeping.deleteSessionsExpiredBefore(cutoff, 2)).toBe(1);
+      expect(await store.housekeeping.deleteSessionsExpiredBefore(cutoff, 2)).toBe(0);
+      for (const s of old) expect(await store.sessions.findById(s.id)).toBeUndefined();
+      for (const s of kept) expect(await store.sessions.findById(s.id)).toBeDefined();
+      expect(await store.refreshTokens.find(oldToken)).toBeUndefined();
+      expect(await store.refreshTokens.find(keptToken)).toBeDefined();
+    });
+
+    it('deletes expired pending sign-ins and passkey challenges, not live ones', async () => {
+      const u = user();
+      await store.users.create(u);
+      const pending = (expiresAt: number) => ({
+        id: id('pnd'),
+        userId: u.id,
+        createdAt: expiresAt - 5 * MINUTE,
+        expiresAt,
+        attempts: 0,
+        consumedAt: null,
+        ip: '::1',
+        userAgent: 'ua',
+      });
+      const [expired, live] = [token(), token()];
+      await store.pendingLogins.create(pending(NOW - 2 * MINUTE), expired);
+      await store.pendingLogins.create(pending(NOW + 2 * MINUTE), live);
+      expect(await store.housekeeping.deletePendingLoginsExpiredBefore(NOW, 10)).toBe(1);
+      expect(await store.pendingLogins.findByTokenHash(expired)).toBeUndefined();
+      expect(await store.pendingLogins.findByTokenHash(live)).toBeDefined();
+
+      // Saving a challenge already clears that user's expired ones: what is left behind is a user's who never came back.
+      const other = user();
+      await store.users.create(other);
+      const challenge = (expiresAt: number, userId: UserId) => ({
+        challengeHash: id('chl'),
+        purpose: 'step_up' as const,
+        userId,
+        boundTo: id('ses'),
+        createdAt: expiresAt - MINUTE,
+        expiresAt,
+        usedAt: null,
+      });
+      await store.webauthn.saveChallenge(challenge(NOW - 1, u.id));
+      await store.webauthn.saveChallenge(challenge(NOW + MINUTE, other.id));
+      expect(await store.housekeeping.deleteWebAuthnChallengesExpiredBefore(NOW, 10)).toBe(1);
+      expect(await store.housekeeping.deleteWebAuthnChallengesExpiredBefore(NOW, 10)).toBe(0);
+    });
+
+    it('deletes finished webhook deliveries past the cut-off with their attempts, never pending ones', async () => {
+      const endpoint = {
+        id: id('whe'),
+        url: 'https://hooks.example.com/x',
+        description: '',
+        events: ['*'],
+        secretSealed: 'sealed',
+        createdAt: NOW - 60 * DAY,
+      };
+      await store.webhooks.addEndpoint(endpoint);
+      const delivery = (createdAt: number) => ({
+        id: id('dlv'),
+        endpointId: endpoint.id,
+        messageId: id('msg'),
+        eventId: null,
+        eventType: 'session.created',
+        payload: '{}',
+        createdAt,
+      });
+      const finish = async (d: ReturnType<typeof delivery>, outcome: { status: 'delivered' } | { status: 'failed' }) => {
+        const lease = id('lease');
+        await store.webhooks.enqueueClaimed(d, d.createdAt + MINUTE, lease);
+        const attempt = {
+          deliveryId: d.id,
+          endpointId: endpoint.id,
+          attempt: 1,
+          at: d.createdAt,
+          statusCode: 200,
+          error: null,
+          durationMs: 5,
+        };
+        expect(await store.webhooks.finish(d.id, lease, attempt, outcome)).toBe(true);
+      };
+      const [delivered, failed, recent, pending] = [delivery(cutoff - 2), delivery(cutoff - 1), delivery(NOW - DAY), delivery(cutoff - 5)];
+      await finish(delivered, { status: 'delivered' });
+      await finish(failed, { status: 'failed' });
+      await finish(recent, { status: 'delivered' });
+      await store.webhooks.enqueueClaimed(pending, cutoff, id('lease'));
+
+      expect(await store.housekeeping.deleteFinishedWebhookDeliveriesBefore(cutoff, 1)).toBe(1);
+      expect(await store.housekeeping.deleteFinishedWebhookDeliveriesBefore(cutoff, 10)).toBe(1);
+      expect(await store.housekeeping.deleteFinishedWebhookDeliveriesBefore(cutoff, 10)).toBe(0);
+      expect(await store.webhooks.findDelivery(delivered.id)).toBeUndefined();
+      expect(await store.webhooks.findDelivery(failed.id)).toBeUndefined();
+      expect(await store.webhooks.findDelivery(recent.id)).toBeDefined();
+      expect(await store.webhooks.findDelivery(pending.id)).toBeDefined();
+      expect(await store.webhooks.listAttempts([delivered.id, failed.id])).toEqual([]);
+      expect(await store.webhooks.listAttempts([recent.id])).toHaveLength(1);
+    });
+  });
+
   it('answers ping', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });

@@ -15,6 +15,7 @@ import { signingKeyStore } from './key-store.js';
 import { refreshTokenStore } from './token-store.js';
 import { webauthnStore } from './webauthn-store.js';
 import { loginHistoryStore, trustedDeviceStore } from './risk-store.js';
+import { housekeepingStore } from './housekeeping-store.js';
 import { webhookStore } from './webhook-store.js';
 import { fromEvent, fromSession, fromUser, toEvent, toPendingLogin, toSession, toTotp, toUser } from './rows.js';
 
@@ -402,6 +403,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     trustedDevices: trustedDeviceStore(db),
     webhooks: webhookStore(db),
     admin: adminQueryStore(db),
+    housekeeping: housekeepingStore(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

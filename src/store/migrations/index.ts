@@ -7,6 +7,7 @@ import * as webauthn from './004-webauthn.js';
 import * as sessionContext from './005-session-context.js';
 import * as sessionContinuity from './006-session-continuity.js';
 import * as webhooks from './007-webhooks.js';
+import * as housekeeping from './008-housekeeping.js';
 
 /** Versioned migrations, applied in name order; a name once released never changes. */
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '005-session-context': sessionContext,
   '006-session-continuity': sessionContinuity,
   '007-webhooks': webhooks,
+  '008-housekeeping': housekeeping,
 };
 
 /** Each migration bound to the dialect it runs on (named by the caller, never sniffed from the connection). */
