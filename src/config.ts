@@ -402,6 +402,17 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, description: 'Signed webhooks for security events (docs/webhooks.md)' },
     ),
+    housekeeping: Type.Object(
+      {
+        interval: Duration('1h', 'How often this node deletes what ended long ago; 0 turns it off here'),
+        keep_sessions: Duration(
+          '30d',
+          'Ended sessions stay listed (session history, admin console) this long past their absolute expiry, then go with their refresh tokens',
+        ),
+        keep_webhook_deliveries: Duration('30d', 'Finished webhook deliveries and their attempt log are kept this long'),
+      },
+      { default: {}, description: 'Deleting expired rows, so the store does not grow without end (docs/housekeeping.md)' },
+    ),
   },
   { additionalProperties: false },
 );
@@ -496,6 +507,8 @@ export interface Config {
   riskPolicy: { minHistory: number };
   /** Webhook delivery: worker, timeout, retry schedule (src/core/webhooks/settings.ts). */
   webhooks: WebhookSettings;
+  /** housekeeping: how often, and how long ended rows are kept (src/housekeeping/housekeeping.ts). */
+  housekeeping: { intervalMs: number; keepSessionsMs: number; keepWebhookDeliveriesMs: number };
 }
 
 export class ConfigError extends Error {
@@ -806,6 +819,11 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
     riskPolicy: { minHistory: raw.risk_policy.min_history },
     smtp: raw.smtp.url ? { url: raw.smtp.url, from: raw.smtp.from || `twofold <twofold@${publicUrl?.hostname ?? 'localhost'}>` } : null,
     webhooks: webhookSettings(raw.webhooks, duration, problems),
+    housekeeping: {
+      intervalMs: duration('housekeeping.interval', raw.housekeeping.interval, 0),
+      keepSessionsMs: duration('housekeeping.keep_sessions', raw.housekeeping.keep_sessions, 0),
+      keepWebhookDeliveriesMs: duration('housekeeping.keep_webhook_deliveries', raw.housekeeping.keep_webhook_deliveries, 0),
+    },
   };
   // The URL is not echoed: it may carry the SMTP password.
   if (raw.smtp.url && !/^smtps?:\/\/[^/\s]+/.test(raw.smtp.url)) problems.push('smtp.url: expected smtp://host:port or smtps://host:port');

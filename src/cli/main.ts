@@ -4,6 +4,7 @@ import { AppError } from '../auth/errors.js';
 import { CliError } from './cli-error.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerRiskCommands } from './risk-commands.js';
+import { registerHousekeepingCommands } from './housekeeping-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerMigrateCommands } from './migrate-commands.js';
 import { registerServe } from './serve.js';
@@ -34,6 +35,7 @@ registerRiskCommands(program);
 registerKeyCommands(program);
 registerMigrateCommands(program);
 registerWebhookCommands(program);
+registerHousekeepingCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -21,6 +21,7 @@ import { Metrics } from '../metrics/metrics.js';
 import { echoRequestId, genReqId } from './request-id.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { webhookDelivery } from '../webhooks/delivery-worker.js';
+import { housekeeping } from '../housekeeping/housekeeping.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
 import { deviceCookieHook } from './device-cookie-hook.js';
@@ -138,6 +139,7 @@ export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): 
   await app.register(adminRoutes(ctx));
   // Sends queued webhook deliveries while the server runs (docs/webhooks.md).
   webhookDelivery(app, deps);
+  housekeeping(app, deps);
   await app.register(adminPageRoutes(ctx));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
