@@ -31,8 +31,8 @@ function sameUser(a: User, b: User): boolean {
 
 /**
  * Strings that many cached sessions repeat (browser, address, kind), each held once. A session read
- * from the store brings its own copy of every text column; with 100k cached sessions the copies were
- * about 15% of the cache's memory. Bounded: past `max` distinct values it starts over.
+ * from the store brings its own copy of every text column: about 18% of the cache's memory in a heap
+ * snapshot of the bench's sessions. Bounded: past `max` distinct values it starts over.
  */
 export class StringPool {
   private readonly strings = new Map<string, string>();

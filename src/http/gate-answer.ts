@@ -53,7 +53,7 @@ export function identityHeaders(user: User, session: Session): Record<string, st
  * identityHeaders() as the forward-auth answer sends them (names in lower case). What comes from the
  * user is worked out once per user object (a cached session's user is the same object from one check
  * to the next, and a changed user comes back as a new object); the three values of the session are
- * read on each answer, so a cached session costs no header memory (100k sessions held ~15 MB of them).
+ * read on each answer, so a cached session holds no header object of its own.
  */
 const userIdentity = new WeakMap<User, { user: string; email: string; name: string; groups: string }>();
 function replyIdentityHeaders(user: User, session: Session): Readonly<Record<string, string>> {
