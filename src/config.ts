@@ -407,7 +407,7 @@ export const ConfigSchema = Type.Object(
         interval: Duration('1h', 'How often this node deletes what ended long ago; 0 turns it off here'),
         keep_sessions: Duration(
           '30d',
-          'Ended sessions stay listed (session history, admin console) this long past their absolute expiry, then go with their refresh tokens',
+          'Ended sessions are kept this long past their absolute expiry (investigation, refresh-token replay detection), then go with their refresh tokens',
         ),
         keep_webhook_deliveries: Duration('30d', 'Finished webhook deliveries and their attempt log are kept this long'),
       },

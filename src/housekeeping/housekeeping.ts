@@ -1,7 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { AuthDeps } from '../auth/deps.js';
-import type { HousekeepingStore } from '../store/store.js';
 
 /** Rows deleted by one pass, per kind. */
 export interface HousekeepingReport {
@@ -37,12 +36,14 @@ export async function runHousekeeping(deps: Deps, options: { batch?: number } = 
       await nextTurn();
     }
   };
-  const bound = <K extends keyof HousekeepingStore>(key: K) => store[key].bind(store);
   return {
-    sessions: await drain(bound('deleteSessionsExpiredBefore'), now - keepSessionsMs),
-    pendingLogins: await drain(bound('deletePendingLoginsExpiredBefore'), now - EXPIRED_GRACE_MS),
-    webauthnChallenges: await drain(bound('deleteWebAuthnChallengesExpiredBefore'), now - EXPIRED_GRACE_MS),
-    webhookDeliveries: await drain(bound('deleteFinishedWebhookDeliveriesBefore'), now - keepWebhookDeliveriesMs),
+    sessions: await drain((before, limit) => store.deleteSessionsExpiredBefore(before, limit), now - keepSessionsMs),
+    pendingLogins: await drain((before, limit) => store.deletePendingLoginsExpiredBefore(before, limit), now - EXPIRED_GRACE_MS),
+    webauthnChallenges: await drain((before, limit) => store.deleteWebAuthnChallengesExpiredBefore(before, limit), now - EXPIRED_GRACE_MS),
+    webhookDeliveries: await drain(
+      (before, limit) => store.deleteFinishedWebhookDeliveriesBefore(before, limit),
+      now - keepWebhookDeliveriesMs,
+    ),
   };
 }
 
