@@ -35,6 +35,7 @@ import { tokenRoutes } from './routes/token-routes.js';
 import { webauthnRoutes } from './routes/webauthn-routes.js';
 import { ErrorSchema } from './schemas.js';
 import { openApiOptions } from './openapi.js';
+import { primeNextTick } from './prime-next-tick.js';
 import { securityHeaders } from './security-headers.js';
 import { buildValidator } from './validation.js';
 
@@ -45,6 +46,8 @@ export interface ServerOptions {
 
 export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   const { config } = deps;
+  // Before Fastify starts, or every tick node:http queues costs a runtime call (prime-next-tick.ts).
+  await primeNextTick();
   const headers = securityHeaders(config);
   // Forward-auth checks are answered ahead of Fastify (gate-fast-path.ts); it exists once the routes do.
   let fastPath: GateFastPath | undefined;
