@@ -87,18 +87,24 @@ export function pagedFile(path: string, options: PagedFileOptions = {}): Buffer 
     return at + width <= pageSize ? [page(number), at] : [copy(offset, offset + width), 0];
   };
 
-  const methods: Record<string, (...args: never[]) => unknown> = {
-    readUInt8: (offset: number) => byteAt(...fixed(offset, 1)),
-    readUInt16BE: (offset: number) => ((buffer, at) => buffer.readUInt16BE(at))(...fixed(offset, 2)),
-    readUInt32BE: (offset: number) => ((buffer, at) => buffer.readUInt32BE(at))(...fixed(offset, 4)),
-    readInt32BE: (offset: number) => ((buffer, at) => buffer.readInt32BE(at))(...fixed(offset, 4)),
-    readUIntBE: (offset: number, width: number) => ((buffer, at) => buffer.readUIntBE(at, width))(...fixed(offset, width)),
-    readFloatBE: (offset: number) => ((buffer, at) => buffer.readFloatBE(at))(...fixed(offset, 4)),
-    readDoubleBE: (offset: number) => ((buffer, at) => buffer.readDoubleBE(at))(...fixed(offset, 8)),
-    subarray: (start?: number, end?: number) => copy(start, end),
-    slice: (start?: number, end?: number) => copy(start, end),
-    toString: (encoding?: BufferEncoding, start?: number, end?: number) => copy(start, end).toString(encoding ?? 'utf8'),
-  };
+  const read =
+    <T>(width: number, decode: (buffer: Buffer, at: number) => T) =>
+    (offset: number): T =>
+      decode(...fixed(offset, width));
+
+  // A Map, not an object literal: `.constructor` or `.hasOwnProperty` must not answer from Object.prototype.
+  const methods = new Map<string, (...args: never[]) => unknown>([
+    ['readUInt8', read(1, (buffer, at) => buffer[at])],
+    ['readUInt16BE', read(2, (buffer, at) => buffer.readUInt16BE(at))],
+    ['readUInt32BE', read(4, (buffer, at) => buffer.readUInt32BE(at))],
+    ['readInt32BE', read(4, (buffer, at) => buffer.readInt32BE(at))],
+    ['readUIntBE', (offset: number, width: number) => read(width, (buffer, at) => buffer.readUIntBE(at, width))(offset)],
+    ['readFloatBE', read(4, (buffer, at) => buffer.readFloatBE(at))],
+    ['readDoubleBE', read(8, (buffer, at) => buffer.readDoubleBE(at))],
+    ['subarray', (start?: number, end?: number) => copy(start, end)],
+    ['slice', (start?: number, end?: number) => copy(start, end)],
+    ['toString', (encoding?: BufferEncoding, start?: number, end?: number) => copy(start, end).toString(encoding ?? 'utf8')],
+  ]);
 
   // The target is an empty Buffer so that `instanceof Buffer` (Buffer.isBuffer) holds.
   return new Proxy(Buffer.alloc(0), {
@@ -108,7 +114,7 @@ export function pagedFile(path: string, options: PagedFileOptions = {}): Buffer 
       // An index (a Buffer answers undefined past its ends, negative ones included).
       if ((first >= 48 && first <= 57) || first === 45) return byte(Number(key));
       if (key === 'length' || key === 'byteLength') return size;
-      const method = methods[key];
+      const method = methods.get(key);
       if (method !== undefined) return method;
       throw new Error(`${path}: paged file does not answer .${key}`);
     },
@@ -117,8 +123,6 @@ export function pagedFile(path: string, options: PagedFileOptions = {}): Buffer 
     },
   });
 }
-
-const byteAt = (buffer: Buffer, at: number): number => buffer[at]!;
 
 const clamp = (value: number, size: number): number => {
   const n = Math.trunc(Number(value)) || 0;

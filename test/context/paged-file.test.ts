@@ -53,6 +53,7 @@ describe('pagedFile: a file read on demand, seen as a Buffer', () => {
       (paged as unknown as number[])[0] = 1;
     }).toThrow(/read-only/);
     expect(() => paged.readBigUInt64BE(0)).toThrow(/does not answer \.readBigUInt64BE/);
+    expect(() => paged.constructor).toThrow(/does not answer \.constructor/);
   });
 
   it('names the file when it cannot be opened', () => {
