@@ -10,18 +10,7 @@ import { Worker } from 'node:worker_threads';
  * a second connection on a worker thread runs a PASSIVE checkpoint every `intervalMs`, which never
  * blocks readers or writers. A commit stays what it was (an append to the WAL, durable across a
  * process crash); only the copy into the database file moves. docs/security/crash-safety.md.
- *
- * PASSIVE alone does not keep the WAL short while writes never pause: SQLite starts the log over
- * only when a write begins with every frame already copied, and under steady writes some frame
- * always arrived during the copy (the WAL grew to 312 MB in the bench, every page read searching a
- * longer WAL index). So once the log holds RESTART_FRAMES, a RESTART checkpoint follows the
- * PASSIVE one: it takes the write lock for the copy of the few frames written since, so the next
- * write starts the log over. A commit on the serving connection meanwhile waits for it
- * (busy_timeout), at most once per interval: the copy of those frames and the database file's fsync.
  */
-/** Frames (pages) in the WAL past which the log is started over: SQLite's own automatic checkpoint threshold. */
-const RESTART_FRAMES = 1000;
-
 export interface BackgroundCheckpoints {
   /** Closes the thread's connection (the last one closing checkpoints and removes the WAL); resolves once it has. */
   stop(): Promise<void>;
@@ -35,17 +24,7 @@ db.pragma('synchronous = ' + workerData.synchronous);
 db.pragma('busy_timeout = 0');
 const timer = setInterval(() => {
   try {
-    const [copied] = db.pragma('wal_checkpoint(PASSIVE)');
-    // Past restartFrames, start the log over (RESTART_FRAMES).
-    if (copied.log >= workerData.restartFrames) {
-      // Waits a little for a commit in progress on the serving connection, never long.
-      db.pragma('busy_timeout = 10');
-      try {
-        db.pragma('wal_checkpoint(RESTART)');
-      } finally {
-        db.pragma('busy_timeout = 0');
-      }
-    }
+    db.pragma('wal_checkpoint(PASSIVE)');
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message) });
   }
@@ -73,7 +52,6 @@ export function startBackgroundCheckpoints(
       path,
       synchronous: options.synchronous === 'full' ? 'FULL' : 'NORMAL',
       intervalMs: options.intervalMs ?? 1000,
-      restartFrames: RESTART_FRAMES,
     },
   });
   // A server that is closing does not wait for it.
