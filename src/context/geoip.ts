@@ -49,22 +49,8 @@ export function builtinCityDatabases(): { ipv4: string; ipv6: string } {
 // maxmind types records as its GeoIP2 responses; ip-location-db's flat records are read as CityRecord below.
 type AnyReader = Reader<any>;
 
-/** Decoded records kept per file (offset → record): hot addresses (a user's usual one) cost a map lookup. */
-const RECORD_CACHE_MAX = 10_000;
 /** Addresses whose answer GeoIp keeps. */
 const RECENT_ADDRESSES = 10_000;
-
-/** mmdb-lib's record cache interface, bounded: past the limit it starts over. */
-function recordCache(): { get(key: number): unknown; set(key: number, value: unknown): void } {
-  const records = new Map<number, unknown>();
-  return {
-    get: (key) => records.get(key),
-    set: (key, value) => {
-      if (records.size >= RECORD_CACHE_MAX) records.clear();
-      records.set(key, value);
-    },
-  };
-}
 
 /**
  * Opened once per process and shared. The file is read a page at a time as lookups need it
@@ -75,7 +61,8 @@ const readers = new Map<string, AnyReader>();
 const openReader = (path: string): AnyReader => {
   let reader = readers.get(path);
   if (!reader) {
-    reader = new Reader<any>(pagedFile(path), { cache: recordCache() });
+    // No record cache of its own: GeoIp keeps its recent answers by address (lookup below).
+    reader = new Reader<any>(pagedFile(path));
     readers.set(path, reader);
   }
   return reader;
