@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { answerGate, type GateAnswer, type GateMode } from './gate-answer.js';
 import type { HttpContext } from './http-context.js';
 import { genReqId } from './request-id.js';
+import { turnWrites } from './turn-writes.js';
 
 /** Fastify's own way from socket and X-Forwarded-For to request.ip (proxy-addr), so both paths see the same client. */
 const proxyAddr = createRequire(import.meta.url)('proxy-addr') as (request: IncomingMessage, trust: ProxyTrust) => string;
@@ -71,6 +72,9 @@ export function gateFastPath(ctx: HttpContext, options: GateFastPathOptions): Ga
     response.writeHead(answer.status, head).end(body);
   };
 
+  // The answers of one poll phase go out together, after it (turn-writes.ts says why).
+  const later = turnWrites();
+
   return {
     handle(request, response, fallback) {
       const mode = closing ? undefined : modeOf(request);
@@ -86,10 +90,18 @@ export function gateFastPath(ctx: HttpContext, options: GateFastPathOptions): Ga
           : undefined;
       const ip = options.trust ? proxyAddr(request, options.trust) : (request.socket.remoteAddress ?? '');
       answerGate(ctx.deps, gate, mode, { method: request.method ?? 'GET', headers: request.headers, ip, token }).then(
-        (answer) => {
-          write(response, request.method ?? 'GET', answer, genReqId(request));
-          options.metrics.observeValidation('forward_auth', answer.status, (performance.now() - started) / 1000);
-        },
+        (answer) =>
+          later(() => {
+            try {
+              write(response, request.method ?? 'GET', answer, genReqId(request));
+            } catch {
+              // writeHead refused the head (it sends nothing until end): Fastify answers instead.
+              if (!response.headersSent) return fallback();
+              response.destroy();
+              return;
+            }
+            options.metrics.observeValidation('forward_auth', answer.status, (performance.now() - started) / 1000);
+          }),
         // Nothing was written yet: Fastify answers it again, and maps the error as it does for any route.
         () => fallback(),
       );

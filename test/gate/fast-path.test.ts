@@ -180,6 +180,26 @@ describe('the direct forward-auth path', () => {
     expect(metrics.body).toMatch(/twofold_validation_duration_seconds_count\{kind="forward_auth",result="allowed"\} [1-9]/);
   });
 
+  it('answers checks that arrive together each with its own answer (they are written out together, turn-writes.ts)', async () => {
+    const kinds = [
+      { headers: () => ({ ...url('/reports'), Cookie: fresh }), status: 200, user: 'gwen' },
+      { headers: () => ({ ...url('/admin/users'), Cookie: stale }), status: 401, user: undefined },
+      { headers: () => url('/public/logo.png'), status: 200, user: '' },
+      { headers: () => url('/forbidden/x'), status: 403, user: undefined },
+    ];
+    const sent = Array.from({ length: 48 }, (_, i) => ({ i, kind: kinds[i % kinds.length]! }));
+    const answers = await Promise.all(
+      sent.map(({ i, kind }) => overSocket('GET', '/auth/request', { ...kind.headers(), 'X-Request-Id': `together-${i}` })),
+    );
+    for (const [n, answer] of answers.entries()) {
+      const { i, kind } = sent[n]!;
+      expect(answer.headers['x-request-id']).toBe(`together-${i}`);
+      expect(answer.status).toBe(kind.status);
+      expect(answer.headers['remote-user']).toBe(kind.user);
+      if (kind.user === 'gwen') expect(answer.headers['remote-session']).toBe(expectedIdentity['Remote-Session']);
+    }
+  });
+
   it('leaves what is unusual to Fastify: a query string, a trailing slash, a body', async () => {
     const before = (h.app as unknown as { gateFastPath: { handled: number } }).gateFastPath.handled;
     expect((await overSocket('GET', '/auth/request?x=1', { ...url('/reports'), Cookie: fresh })).status).toBe(200);
