@@ -1,11 +1,30 @@
 // The ceiling a Node check can reach: a bare node:http server answering 200 with no body, no
 // parsing beyond what node:http does for every request. Run in its own process by verify.ts.
+//
+// BENCH_LIMIT_WRITES=turn: the same server writing its answers as twofold's gate does, together at
+// the end of each poll phase (src/http/turn-writes.ts). Not the reference: a second one,
+// so the report shows how much of twofold's ratio comes from that way of writing rather than from
+// a cheaper check (bench/README.md).
 import { createServer } from 'node:http';
 
-const server = createServer((_req, res) => {
+const answer = (res) => {
   res.statusCode = 200;
   res.end();
-});
+};
+let queued = [];
+const flush = () => {
+  const answers = queued;
+  queued = [];
+  for (const res of answers) answer(res);
+};
+const server = createServer(
+  process.env.BENCH_LIMIT_WRITES === 'turn'
+    ? (_req, res) => {
+        queued.push(res);
+        if (queued.length === 1) setImmediate(flush);
+      }
+    : (_req, res) => answer(res),
+);
 server.keepAliveTimeout = 60_000;
 server.listen(Number(process.env.BENCH_PORT ?? 0), '127.0.0.1', () => {
   const { port } = server.address();

@@ -33,6 +33,8 @@ interface Options {
   profileDir: string | null;
   /** The twofold side: bench/server.mjs, or an experiment speaking the same IPC (bench/experiments/). */
   server: string;
+  /** Also measure the bare server writing its answers once per loop turn, as the gate does (limit-server.mjs). */
+  turnLimit: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -50,6 +52,7 @@ function parseArgs(argv: string[]): Options {
     dataDir: '/tmp/twofold-bench',
     profileDir: null,
     server: join(here, 'server.mjs'),
+    turnLimit: true,
   };
   const list = (v: string) => v.split(',').map((s) => Number(s.replace(/_/g, '')));
   for (const arg of argv) {
@@ -82,6 +85,9 @@ function parseArgs(argv: string[]): Options {
       case 'no-all-tokens':
         options.allTokens = false;
         break;
+      case 'no-turn-limit':
+        options.turnLimit = false;
+        break;
       case 'bearer':
         options.mode = 'bearer';
         break;
@@ -101,7 +107,7 @@ function parseArgs(argv: string[]): Options {
       case 'help':
         process.stderr.write(
           'usage: npm run bench:verify -- [--sessions=10000,1000000] [--connections=1,50] [--warmup=3] [--duration=10]\n' +
-            '       [--threads=1] [--rounds=2] [--sample=10000,100000] [--no-all-tokens] [--no-prime] [--bearer] [--data-dir=/tmp/twofold-bench] [--profile[=dir]] [--server=bench/server.mjs] [--quick]\n',
+            '       [--threads=1] [--rounds=2] [--sample=10000,100000] [--no-all-tokens] [--no-prime] [--bearer] [--data-dir=/tmp/twofold-bench] [--profile[=dir]] [--server=bench/server.mjs] [--no-turn-limit] [--quick]\n',
         );
         process.exit(0);
         break;
@@ -334,26 +340,30 @@ function summarize(runs: Run[]): Measurement {
  */
 async function measurePair(
   limit: Child,
+  turnLimit: Child | undefined,
   twofold: Child,
   connections: number,
   tokenFile: string,
   options: Options,
   hooks: { beforeMeasure?: () => Promise<void>; afterMeasure?: () => Promise<void> },
-): Promise<{ limit: Measurement; verify: Measurement }> {
+): Promise<{ limit: Measurement; turnLimit: Measurement | undefined; verify: Measurement }> {
   if (options.warmup > 0) {
     runWrk(limit.port, connections, options.warmup, tokenFile, options);
+    if (turnLimit) runWrk(turnLimit.port, connections, options.warmup, tokenFile, options);
     runWrk(twofold.port, connections, options.warmup, tokenFile, options);
   }
   const seconds = Math.max(1, Math.round(options.duration / options.rounds));
   const limitRuns: Run[] = [];
+  const turnLimitRuns: Run[] = [];
   const verifyRuns: Run[] = [];
   await hooks.beforeMeasure?.();
   for (let i = 0; i < options.rounds; i++) {
     limitRuns.push(run(limit, connections, seconds, tokenFile, options));
+    if (turnLimit) turnLimitRuns.push(run(turnLimit, connections, seconds, tokenFile, options));
     verifyRuns.push(run(twofold, connections, seconds, tokenFile, options));
   }
   await hooks.afterMeasure?.();
-  return { limit: summarize(limitRuns), verify: summarize(verifyRuns) };
+  return { limit: summarize(limitRuns), turnLimit: turnLimit ? summarize(turnLimitRuns) : undefined, verify: summarize(verifyRuns) };
 }
 
 /** One request by hand before any load: the seeded token must be accepted, or the bench is measuring 401s. */
@@ -424,6 +434,7 @@ async function main(): Promise<void> {
     `${cores} cores, node ${process.version}, wrk -t${options.threads}, warm-up ${options.warmup}s per server, measure ${options.duration}s per server in ${options.rounds} alternating round(s)`,
   );
   const limit = await startChild('limit-server.mjs', {});
+  const turnLimit = options.turnLimit ? await startChild('limit-server.mjs', { BENCH_LIMIT_WRITES: 'turn' }) : undefined;
 
   for (const sessions of options.sessions) {
     const dataDir = join(options.dataDir, `sessions-${sessions}`);
@@ -467,7 +478,11 @@ async function main(): Promise<void> {
         const profilePath = options.profileDir
           ? join(options.profileDir, `twofold-${sessions}s-${rotation.tokens}t-${connections}c.cpuprofile`)
           : null;
-        const { limit: base, verify } = await measurePair(limit, twofold, connections, rotation.file, options, {
+        const {
+          limit: base,
+          turnLimit: turnBase,
+          verify,
+        } = await measurePair(limit, turnLimit, twofold, connections, rotation.file, options, {
           beforeMeasure: async () => {
             before = await twofold.stats();
             if (profilePath) await twofold.ask({ type: 'profile-start' }, 'profile-start-done');
@@ -494,6 +509,8 @@ async function main(): Promise<void> {
           max_ms: ms(verify.maxUs),
           limit_p50_ms: ms(base.p50Us),
           limit_p99_ms: ms(base.p99Us),
+          // The bare server writing as the gate does (once per loop turn): how much of the ratio is that way of writing.
+          ...(turnBase ? { turn_limit_rps: Math.round(turnBase.rps), ratio_to_turn_limit: round(verify.rps / turnBase.rps, 3) } : {}),
           // Cores used during the measured runs: the server under test, wrk, and the rest of the
           // machine (work that is not the bench's: a high value means a disturbed measurement).
           verify_cpu: round(verify.serverCpu),
@@ -518,7 +535,7 @@ async function main(): Promise<void> {
           heap_used_mb: round(after.memory.heapUsed / 2 ** 20, 1),
           non_2xx: verify.non2xx,
           socket_errors: verify.socketErrors,
-          valid: verify.non2xx === 0 && verify.socketErrors === 0 && base.non2xx === 0 && base.socketErrors === 0,
+          valid: [verify, base, turnBase].every((m) => m === undefined || (m.non2xx === 0 && m.socketErrors === 0)),
           duration_s: round(verify.seconds, 2),
           rounds: options.rounds,
           warmup_s: options.warmup,
@@ -533,6 +550,7 @@ async function main(): Promise<void> {
     await twofold.stop();
   }
   await limit.stop();
+  await turnLimit?.stop();
   log(`done in ${round((performance.now() - started) / 1000, 1)}s`);
 }
 
