@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { withBatchedTouches } from './batched-touches.js';
 import { openSqliteStore } from './sqlite/open.js';
 import type { Store } from './store.js';
 
@@ -15,16 +16,16 @@ export interface OpenedStore {
 export async function openStore(config: Config, log: { warn: (obj: object, msg: string) => void }): Promise<OpenedStore> {
   if (config.store.kind === 'postgres') {
     // Loaded only when configured: the SQLite default never pays for the PostgreSQL driver's memory.
-    const [{ openPostgresStore }, { withBatchedTouches }] = await Promise.all([
+    const [{ openPostgresStore }, { postgresTouchBatches }] = await Promise.all([
       import('./postgres/open.js'),
-      import('./postgres/batched-touches.js'),
+      import('./postgres/touch-batches.js'),
     ]);
     const { store, db } = await openPostgresStore(config.store.url, {
       migrate: config.migrateOnStart,
       onIdleError: (err) => log.warn({ error: err.message }, 'PostgreSQL dropped an idle connection; the pool reconnects on demand'),
     });
-    // Sliding-expiry writes gathered per 100 ms (src/store/postgres/batched-touches.ts).
-    const batched = withBatchedTouches(store, db, {
+    // Sliding-expiry writes gathered per 100 ms (src/store/batched-touches.ts).
+    const batched = withBatchedTouches(store, postgresTouchBatches(db), {
       onError: (err, dropped) =>
         log.warn({ error: err.message, dropped }, 'session activity not written to PostgreSQL; the next touch writes it'),
     });

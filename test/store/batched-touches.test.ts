@@ -2,14 +2,15 @@ import { afterEach, expect, it } from 'vitest';
 import type { SessionId, TokenHash, UserId } from '../../src/core/ids.js';
 import { hashToken } from '../../src/core/ids.js';
 import type { Session } from '../../src/core/session/session.js';
-import { withBatchedTouches } from '../../src/store/postgres/batched-touches.js';
+import { withBatchedTouches } from '../../src/store/batched-touches.js';
+import { postgresTouchBatches } from '../../src/store/postgres/touch-batches.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import type { Store } from '../../src/store/store.js';
 import { blockDatabase, createTestDatabase, describeWithServices, unblockDatabase, type TestDatabase } from '../support/postgres.js';
 
 /**
  * Sliding-expiry writes on PostgreSQL go out as one statement per 100 ms
- * (src/store/postgres/batched-touches.ts): the validation does not wait, the latest times win, a
+ * (src/store/batched-touches.ts, postgres/touch-batches.ts): the validation does not wait, the latest times win, a
  * revoked session is never touched, and a failed batch is reported, not thrown.
  */
 const NOW = 1_800_000_000_000;
@@ -28,7 +29,7 @@ async function open(onError?: (err: Error, dropped: number) => void) {
   database = await createTestDatabase();
   const opened = await openPostgresStore(database.url, { migrate: true });
   raw = opened.store;
-  batched = withBatchedTouches(opened.store, opened.db, { intervalMs: 100, onError });
+  batched = withBatchedTouches(opened.store, postgresTouchBatches(opened.db), { intervalMs: 100, onError });
   await raw.users.create({
     id: 'usr_1' as UserId,
     username: 'ada',
