@@ -42,8 +42,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const { maxAgeMs, maxAgeWithoutBroadcastMs } = config.sessionCache;
   const sessionCache = new SessionCache(
     config.sessionCache.maxEntries,
-    opened.externalVersion,
-    opened.externalVersion ? {} : { maxAgeMs: () => (bus?.listening ? maxAgeMs : maxAgeWithoutBroadcastMs) },
+    opened.externalChanges,
+    opened.externalChanges ? {} : { maxAgeMs: () => (bus?.listening ? maxAgeMs : maxAgeWithoutBroadcastMs) },
   );
   // Loaded only when configured: a single node on SQLite never pays for the Redis client's memory.
   const redis = config.redisUrl

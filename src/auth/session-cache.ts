@@ -1,6 +1,6 @@
 import type { SessionId, TokenHash, UserId } from '../core/ids.js';
 import type { Session } from '../core/session/session.js';
-import type { User } from '../store/store.js';
+import type { ExternalChanges, User } from '../store/store.js';
 
 export interface CachedAuthentication {
   session: Session;
@@ -13,7 +13,7 @@ export interface SessionCacheOptions {
   /**
    * Longest an entry is trusted, asked on every lookup. Nodes sharing PostgreSQL cannot see each
    * other's writes: while revocations are broadcast to this node it is long, when they cannot be it
-   * is short, so a revocation elsewhere lands within it. Default: forever (SQLite's data_version suffices).
+   * is short, so a revocation elsewhere lands within it. Default: forever (SQLite's log of changes suffices).
    */
   maxAgeMs?: () => number;
   /** Monotonic milliseconds (performance.now): cache freshness is real elapsed time, not the domain clock. */
@@ -50,15 +50,15 @@ export class StringPool {
 /**
  * Validated sessions kept in memory, so the common validation is a hash and a map lookup, not a
  * query. Correctness rests on eviction: every revocation, user change and factor reset in this
- * process evicts (see cached-store.ts), and `externalVersion` (SQLite's data_version, which moves
- * when another process commits, e.g. the CLI) drops everything when someone else wrote.
+ * process evicts (see cached-store.ts), and `externalChanges` (on SQLite, the log its triggers keep
+ * of what other connections changed: the CLI, another process) evicts what someone else changed,
+ * asked on every lookup.
  */
 export class SessionCache {
   private readonly byHash = new Map<TokenHash, CachedAuthentication>();
   private readonly hashBySession = new Map<SessionId, TokenHash>();
   private readonly hashesByUser = new Map<UserId, Set<TokenHash>>();
   private readonly pool = new StringPool();
-  private seenVersion: number | undefined;
   /** Moves on every eviction, so a lookup that raced with a revocation does not cache what it read before it. */
   private generation = 0;
 
@@ -67,7 +67,7 @@ export class SessionCache {
 
   constructor(
     private readonly maxEntries: number,
-    private readonly externalVersion: () => number = () => 0,
+    private readonly externalChanges: () => ExternalChanges = () => null,
     options: SessionCacheOptions = {},
   ) {
     this.maxAgeMs = options.maxAgeMs;
@@ -76,11 +76,11 @@ export class SessionCache {
 
   get(tokenHash: TokenHash): CachedAuthentication | undefined {
     if (this.maxEntries === 0) return undefined;
-    const version = this.externalVersion();
-    if (version !== this.seenVersion) {
-      this.clear();
-      this.seenVersion = version;
-      return undefined;
+    const changes = this.externalChanges();
+    if (changes === 'unknown') this.clear();
+    else if (changes !== null) {
+      for (const id of changes.sessions) this.evictSession(id as SessionId);
+      for (const id of changes.users) this.evictUser(id as UserId);
     }
     const entry = this.byHash.get(tokenHash);
     if (entry !== undefined && this.maxAgeMs !== undefined && this.now() - entry.cachedAt! >= this.maxAgeMs()) {

@@ -16,7 +16,7 @@ import type { Store } from './store.js';
  *   that much sooner, never later. Acknowledged writes (sign-ins, revocations, rotations) are not
  *   batched.
  * How a batch is written is the store's: one UNNEST statement on PostgreSQL
- * (postgres/touch-batches.ts), a transaction on a thread of its own on SQLite (sqlite/touch-thread.ts).
+ * (postgres/touch-batches.ts), a transaction on a thread of its own on SQLite (sqlite/background-writer.ts).
  */
 export interface TouchTimes {
   lastSeenAt: number;

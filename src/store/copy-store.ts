@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
-import { MIGRATION_TABLES, migrateToLatest } from './migrations/index.js';
+import { BOOKKEEPING_TABLES, migrateToLatest } from './migrations/index.js';
 import { postgresKysely } from './postgres/open.js';
 import { openSqliteStore } from './sqlite/open.js';
 
@@ -32,7 +32,7 @@ export function tablesInDependencyOrder(sqlite: BetterSqlite3.Database): string[
       .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\' order by name")
       .pluck()
       .all() as string[]
-  ).filter((t) => !MIGRATION_TABLES.includes(t));
+  ).filter((t) => !BOOKKEEPING_TABLES.includes(t));
   const parents = new Map(
     tables.map((t) => [
       t,

@@ -1,15 +1,15 @@
 import type { Config } from '../config.js';
 import { withBatchedTouches } from './batched-touches.js';
 import { openSqliteStore } from './sqlite/open.js';
-import type { Store } from './store.js';
+import type { ExternalChanges, Store } from './store.js';
 
 export interface OpenedStore {
   store: Store;
   /**
-   * Moves when another process wrote (SQLite's data_version), so caches can drop what they hold.
+   * What other processes changed (SQLite: sqlite/cache-invalidations.ts), so caches can drop it.
    * Undefined for a shared server database, where other nodes' writes cannot be seen this way.
    */
-  externalVersion?: () => number;
+  externalChanges?: () => ExternalChanges;
 }
 
 /** Opens the configured store: the SQLite file (default) or PostgreSQL, migrating it when migrate_on_start. */
@@ -31,6 +31,11 @@ export async function openStore(config: Config, log: { warn: (obj: object, msg: 
     });
     return { store: batched };
   }
-  const sqlite = await openSqliteStore(config.sqlitePath, { migrate: config.migrateOnStart, synchronous: config.sqliteSynchronous });
-  return { store: sqlite.store, externalVersion: sqlite.externalVersion };
+  const sqlite = await openSqliteStore(config.sqlitePath, {
+    migrate: config.migrateOnStart,
+    synchronous: config.sqliteSynchronous,
+    onTouchError: (err, dropped) =>
+      log.warn({ error: err.message, dropped }, 'session activity not written to SQLite; the next touch writes it'),
+  });
+  return { store: sqlite.store, externalChanges: sqlite.externalChanges };
 }

@@ -339,3 +339,10 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * What other processes changed, that a cache of sessions and users may hold, since the last time
+ * this was asked: nothing (null), these sessions and users, or 'unknown' (drop everything).
+ * SQLite's answer: src/store/sqlite/cache-invalidations.ts.
+ */
+export type ExternalChanges = null | 'unknown' | { sessions: readonly string[]; users: readonly string[] };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionCache, StringPool, type CachedAuthentication } from '../../src/auth/session-cache.js';
 import type { SessionId, TokenHash, UserId } from '../../src/core/ids.js';
 import type { Session } from '../../src/core/session/session.js';
-import type { User } from '../../src/store/store.js';
+import type { ExternalChanges, User } from '../../src/store/store.js';
 
 const entry = (sessionId: string, userId: string): CachedAuthentication => ({
   session: { id: sessionId as SessionId, userId: userId as UserId, lastSeenAt: 0, idleExpiresAt: 1 } as Session,
@@ -10,9 +10,9 @@ const entry = (sessionId: string, userId: string): CachedAuthentication => ({
 });
 const hash = (name: string) => name as TokenHash;
 
-/** As in authenticate(): a lookup comes first, which records the store's data_version. */
-function newCache(maxEntries: number, version: () => number = () => 0): SessionCache {
-  const cache = new SessionCache(maxEntries, version);
+/** As in authenticate(): a lookup comes first. */
+function newCache(maxEntries: number, changes: () => ExternalChanges = () => null): SessionCache {
+  const cache = new SessionCache(maxEntries, changes);
   cache.get(hash('warm-up'));
   return cache;
 }
@@ -48,14 +48,36 @@ describe('SessionCache: validated sessions in memory, correct because every revo
     expect(cache.get(hash('ha'))).toBeUndefined();
   });
 
-  it('drops everything when another process wrote (SQLite data_version moved)', () => {
-    let version = 1;
-    const cache = newCache(10, () => version);
+  it('evicts the sessions and users another process changed, and keeps the rest', () => {
+    let changes: ExternalChanges = null;
+    const cache = newCache(10, () => {
+      const now = changes;
+      changes = null;
+      return now;
+    });
     cache.set(hash('ha'), entry('ses_a', 'usr_1'), cache.snapshot());
-    expect(cache.get(hash('ha'))).toBeDefined();
-    version = 2;
+    cache.set(hash('hb'), entry('ses_b', 'usr_2'), cache.snapshot());
+    cache.set(hash('hc'), entry('ses_c', 'usr_3'), cache.snapshot());
+    cache.set(hash('hd'), entry('ses_d', 'usr_3'), cache.snapshot());
+    changes = { sessions: ['ses_a'], users: ['usr_3'] };
+    expect(cache.get(hash('hb'))).toBeDefined();
     expect(cache.get(hash('ha'))).toBeUndefined();
+    expect(cache.get(hash('hc'))).toBeUndefined();
+    expect(cache.get(hash('hd'))).toBeUndefined();
+    expect(cache.size).toBe(1);
+  });
+
+  it('drops everything when the changes are unknown, and a lookup that raced with that is not cached', () => {
+    let changes: ExternalChanges = null;
+    const cache = newCache(10, () => changes);
+    cache.set(hash('ha'), entry('ses_a', 'usr_1'), cache.snapshot());
+    const snapshot = cache.snapshot();
+    changes = 'unknown';
+    expect(cache.get(hash('hb'))).toBeUndefined();
+    changes = null;
     expect(cache.size).toBe(0);
+    cache.set(hash('ha'), entry('ses_a', 'usr_1'), snapshot);
+    expect(cache.get(hash('ha'))).toBeUndefined();
   });
 
   it('keeps a touched session in step', () => {

@@ -30,6 +30,11 @@ const stored = (id: string) =>
   observer.prepare('SELECT last_seen_at, idle_expires_at, expires_at FROM sessions WHERE id = ?').get(id) as Row;
 /** Moves whenever another connection (twofold's) commits: no movement means no write at all. */
 const commits = () => observer.pragma('data_version', { simple: true }) as number;
+/**
+ * Touches are written in batches, 100 ms apart, on a thread of their own (src/store/batched-touches.ts,
+ * sqlite/background-writer.ts): what the database holds is read once the batch of the checks before has landed.
+ */
+const settled = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 async function signIn() {
   const now = h.clock.now();
@@ -74,6 +79,7 @@ describe('sliding renewal through the gate', () => {
   it('extends the idle expiry, writing at most once per touch interval', async () => {
     const { session, token } = await signIn();
     const start = h.clock.now();
+    await settled();
     expect(stored(session.id)).toMatchObject({ last_seen_at: start, idle_expires_at: start + 30 * MINUTE });
     const quiet = commits();
 
@@ -83,23 +89,28 @@ describe('sliding renewal through the gate', () => {
       expect((await check(token)).statusCode).toBe(200);
       expect((await check(token, '/auth/forward')).statusCode).toBe(200);
     }
+    await settled();
     expect(commits()).toBe(quiet);
     expect(stored(session.id).last_seen_at).toBe(start);
 
     // A minute after the last write, a check writes once and slides the idle expiry.
     h.clock.set(start + MINUTE);
     expect((await check(token)).statusCode).toBe(200);
+    await settled();
     const slid = commits();
     expect(slid).not.toBe(quiet);
+    await settled();
     expect(stored(session.id)).toMatchObject({ last_seen_at: start + MINUTE, idle_expires_at: start + 31 * MINUTE });
     for (let i = 0; i < 20; i++) expect((await check(token)).statusCode).toBe(200);
     h.clock.set(start + MINUTE + 59 * SECOND);
     expect((await check(token, '/auth/forward')).statusCode).toBe(200);
+    await settled();
     expect(commits()).toBe(slid);
 
     // /auth/forward slides it as well.
     h.clock.set(start + 2 * MINUTE);
     expect((await check(token, '/auth/forward')).statusCode).toBe(200);
+    await settled();
     expect(stored(session.id)).toMatchObject({ last_seen_at: start + 2 * MINUTE, idle_expires_at: start + 32 * MINUTE });
 
     // Checked every 25 minutes, the session outlives the 30-minute idle timeout many times over...
@@ -108,15 +119,18 @@ describe('sliding renewal through the gate', () => {
       expect((await check(token)).statusCode, `after ${i * 25} min`).toBe(200);
     }
     const last = h.clock.now();
+    await settled();
     expect(stored(session.id)).toMatchObject({ last_seen_at: last, idle_expires_at: last + 30 * MINUTE });
     // ...and ends 30 idle minutes after the last check.
     h.clock.set(last + 30 * MINUTE - 1);
+    await settled();
     const before = commits();
     h.clock.set(last + 30 * MINUTE);
     const idle = await check(token);
     expect(idle.statusCode).toBe(401);
     expect(idle.json().error.code).toBe('unauthenticated');
     expect((await check(token, '/auth/forward')).statusCode).toBe(302);
+    await settled();
     expect(commits()).toBe(before);
   });
 
@@ -128,6 +142,7 @@ describe('sliding renewal through the gate', () => {
       expect((await check(token)).statusCode, `at ${minutes} min`).toBe(200);
     }
     // The last slide is capped at the absolute expiry.
+    await settled();
     expect(stored(session.id)).toMatchObject({ idle_expires_at: start + 12 * HOUR, expires_at: start + 12 * HOUR });
     h.clock.set(start + 12 * HOUR - 1);
     expect((await check(token)).statusCode).toBe(200);

@@ -154,7 +154,8 @@ export function judge(request: FuzzRequest, answer: Answer): string | null {
 /**
  * Every row of every table, minus what a refusal is meant to write: failure events (the audit
  * trail of refused attempts) and the counters of failed attempts that throttling keeps
- * (users.factor_failures, pending_logins.attempts; NIST 800-63B §3.2.2 rate limiting).
+ * (users.factor_failures, pending_logins.attempts; NIST 800-63B §3.2.2 rate limiting), and SQLite's
+ * log of cache invalidations, which names the user whose failure counter moved (migration 009).
  */
 export class StoredState {
   private readonly db: Database.Database;
@@ -166,7 +167,9 @@ export class StoredState {
       this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{
         name: string;
       }>
-    ).map((row) => row.name);
+    )
+      .map((row) => row.name)
+      .filter((name) => name !== 'cache_invalidations');
     const state: Record<string, Array<Record<string, unknown>>> = {};
     for (const table of tables) {
       const where = table === 'events' ? " WHERE outcome <> 'failure'" : '';

@@ -8,6 +8,7 @@ import * as sessionContext from './005-session-context.js';
 import * as sessionContinuity from './006-session-continuity.js';
 import * as webhooks from './007-webhooks.js';
 import * as housekeeping from './008-housekeeping.js';
+import * as cacheInvalidations from './009-cache-invalidations.js';
 
 /** Versioned migrations, applied in name order; a name once released never changes. */
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '006-session-continuity': sessionContinuity,
   '007-webhooks': webhooks,
   '008-housekeeping': housekeeping,
+  '009-cache-invalidations': cacheInvalidations,
 };
 
 /** Each migration bound to the dialect it runs on (named by the caller, never sniffed from the connection). */
@@ -36,8 +38,11 @@ const migrator = (db: Kysely<any>, dialect: MigrationDialect): Migrator =>
     },
   });
 
-/** Kysely's own bookkeeping tables: not application data (never copied between stores). */
-export const MIGRATION_TABLES = ['kysely_migration', 'kysely_migration_lock'];
+/**
+ * Not application data, never copied between stores: Kysely's own bookkeeping, and SQLite's
+ * log of cache invalidations (009-cache-invalidations.ts), which PostgreSQL does not have.
+ */
+export const BOOKKEEPING_TABLES = ['kysely_migration', 'kysely_migration_lock', 'cache_invalidations'];
 
 /** Names of the migrations not yet applied to this database. */
 export async function pendingMigrations(db: Kysely<any>, dialect: MigrationDialect): Promise<string[]> {

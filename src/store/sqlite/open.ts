@@ -5,17 +5,20 @@ import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from '../schema.js';
 import { assertSchemaCurrent, migrateToLatest } from '../migrations/index.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
-import { startBackgroundCheckpoints } from './background-checkpoint.js';
 import { oncePerTurn } from './turn-memo.js';
-import type { Store } from '../store.js';
+import { cacheInvalidationReader } from './cache-invalidations.js';
+import { startBackgroundWriter } from './background-writer.js';
+import { withBatchedTouches, type TouchBatchWriter } from '../batched-touches.js';
+import type { ExternalChanges, Store } from '../store.js';
 
 export interface OpenedSqliteStore {
   store: Store;
   /**
-   * SQLite's data_version: changes when another connection (another process) commits. Read once per
-   * event-loop turn (turn-memo.ts): a commit by another process applies from the next turn, at most 1 ms later.
+   * The sessions and users other connections changed (cache-invalidations.ts), looked up only when
+   * SQLite's data_version moved. data_version is read once per event-loop turn (turn-memo.ts): a
+   * commit by another process applies from the next turn, at most 1 ms later.
    */
-  externalVersion: () => number;
+  externalChanges: () => ExternalChanges;
 }
 
 /**
@@ -130,8 +133,17 @@ export function applyConnectionPragmas(sqlite: BetterSqlite3.Database, synchrono
 /** Opens (creating if needed) the embedded SQLite store and brings its schema up to date. */
 export async function openSqliteStore(
   path: string,
-  /** `backgroundCheckpoints: false`: SQLite checkpoints inside commits as usual (short-lived CLI commands). */
-  options: { migrate?: boolean; synchronous?: 'normal' | 'full'; backgroundCheckpoints?: boolean } = {},
+  /**
+   * `backgroundCheckpoints: false`: SQLite checkpoints inside commits as usual, and touches are
+   * written at once on this connection (short-lived CLI commands). Otherwise both run on threads.
+   */
+  options: {
+    migrate?: boolean;
+    synchronous?: 'normal' | 'full';
+    backgroundCheckpoints?: boolean;
+    /** A batch of touches that could not be written (logged by the caller; the next touch writes it). */
+    onTouchError?: (err: Error, dropped: number) => void;
+  } = {},
 ): Promise<OpenedSqliteStore> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const sqlite = new BetterSqlite3(path);
@@ -141,22 +153,34 @@ export async function openSqliteStore(
   if (options.migrate === false) await assertSchemaCurrent(db, 'sqlite');
   else await migrateToLatest(db, 'sqlite');
   // Once the schema is in place: a store that never opened leaves no thread behind.
-  const checkpoints =
-    path !== ':memory:' && options.backgroundCheckpoints !== false
-      ? startBackgroundCheckpoints(sqlite, path, { synchronous: options.synchronous ?? 'normal' })
-      : undefined;
+  const threads = path !== ':memory:' && options.backgroundCheckpoints !== false;
+  const synchronous = options.synchronous ?? 'normal';
+  const background = threads ? startBackgroundWriter(sqlite, path, { synchronous, fallback: touchBatchesOn(sqlite) }) : undefined;
   const dataVersion = dataVersionReader(sqlite, path);
   stopVersionReader = dataVersion.stop;
-  const store = createKyselyStore(db);
+  const direct = createKyselyStore(db);
+  const store = background ? withBatchedTouches(direct, background.writeTouches, { onError: options.onTouchError }) : direct;
   return {
     store: {
       ...store,
-      // Closed when its files are: the checkpoint thread's connection too (it may remove the WAL as it closes).
+      // Pending touches are written first (batched-touches.ts flushes them as it closes); then the
+      // thread's connection closes too (the last one may remove the WAL as it closes).
       async close() {
         await store.close();
-        await checkpoints?.stop();
+        await background?.stop();
       },
     },
-    externalVersion: oncePerTurn(dataVersion.read),
+    externalChanges: cacheInvalidationReader(sqlite, oncePerTurn(dataVersion.read)),
   };
+}
+
+/** A batch of touches written on the serving connection itself: the background thread's fallback. */
+function touchBatchesOn(sqlite: BetterSqlite3.Database): TouchBatchWriter {
+  const touch = sqlite.prepare(
+    'UPDATE sessions SET last_seen_at = max(last_seen_at, ?), idle_expires_at = max(idle_expires_at, ?) WHERE id = ? AND revoked_at IS NULL',
+  );
+  const write = sqlite.transaction((batch: Parameters<TouchBatchWriter>[0]) => {
+    for (const [id, times] of batch) touch.run(times.lastSeenAt, times.idleExpiresAt, id);
+  });
+  return async (batch) => write(batch);
 }

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBackgroundCheckpoints } from '../../src/store/sqlite/background-checkpoint.js';
+import { startBackgroundWriter } from '../../src/store/sqlite/background-writer.js';
 import { applyConnectionPragmas } from '../../src/store/sqlite/open.js';
 
 /**
  * The serving connection never checkpoints inside a commit; a worker thread copies the WAL into the
- * database file instead (src/store/sqlite/background-checkpoint.ts). Seen from the files: right after
+ * database file instead (src/store/sqlite/background-writer.ts). Seen from the files: right after
  * a 6 MB commit (past SQLite's 1,000-page automatic checkpoint) the database file has not grown, and
  * a moment later it has, without the serving connection doing anything.
  */
@@ -20,19 +20,24 @@ const waitFor = async (what: string, condition: () => boolean, ms = 10_000) => {
   }
 };
 
+/** These tests write no touches through the thread's fallback. */
+const refuse = async () => {
+  throw new Error('no fallback expected');
+};
+
 let dir = '';
 afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('WAL checkpoints on a worker thread', () => {
+describe('WAL checkpoints and touches on a worker thread', () => {
   it('moves the checkpoint out of the commit, and still copies the WAL into the file', async () => {
     dir = mkdtempSync(join(tmpdir(), 'twofold-checkpoint-'));
     const path = join(dir, 'twofold.db');
     const db = new BetterSqlite3(path);
     applyConnectionPragmas(db, 'normal');
     db.exec('CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)');
-    const checkpoints = startBackgroundCheckpoints(db, path, { synchronous: 'normal', intervalMs: 200 });
+    const checkpoints = startBackgroundWriter(db, path, { synchronous: 'normal', checkpointIntervalMs: 200, fallback: refuse });
     await waitFor('the worker', () => db.pragma('wal_autocheckpoint', { simple: true }) === 0);
     await waitFor('the first checkpoint', () => statSync(path).size > 0);
     const before = statSync(path).size;
@@ -47,21 +52,30 @@ describe('WAL checkpoints on a worker thread', () => {
 
     await waitFor('the background checkpoint', () => statSync(path).size > before + 6 * 1024 * 1024);
     expect(db.prepare('SELECT count(*) FROM blobs').pluck().get()).toBe(1500);
-    checkpoints.stop();
+    await checkpoints.stop();
     db.close();
   });
 
-  it('gives automatic checkpoints back to the connection if the thread cannot open the file', async () => {
+  it('gives automatic checkpoints and touches back to the connection if the thread cannot open the file', async () => {
     dir = mkdtempSync(join(tmpdir(), 'twofold-checkpoint-'));
     const path = join(dir, 'twofold.db');
     const db = new BetterSqlite3(path);
     applyConnectionPragmas(db, 'normal');
-    const checkpoints = startBackgroundCheckpoints(db, join(dir, 'missing', 'nothing.db'), { synchronous: 'normal' });
-    await waitFor('the fallback', () => db.pragma('wal_autocheckpoint', { simple: true }) === 1000);
-    // And it stays so once the failed thread is gone.
+    const fallen: string[][] = [];
+    const checkpoints = startBackgroundWriter(db, join(dir, 'missing', 'nothing.db'), {
+      synchronous: 'normal',
+      fallback: async (batch) => void fallen.push([...batch.keys()]),
+    });
+    // A batch sent while the thread was failing is refused (its touches are lost, batched-touches.ts
+    // reports them); it never hangs.
+    await expect(checkpoints.writeTouches(new Map([['ses_0', { lastSeenAt: 1, idleExpiresAt: 2 }]]))).rejects.toThrow(/directory/);
+    // Once the failed thread is gone, automatic checkpoints are back on the serving connection...
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
-    checkpoints.stop();
+    // ...and touches go to the fallback (the serving connection).
+    await checkpoints.writeTouches(new Map([['ses_a', { lastSeenAt: 1, idleExpiresAt: 2 }]]));
+    expect(fallen).toEqual([['ses_a']]);
+    await checkpoints.stop();
     db.close();
   });
 });
