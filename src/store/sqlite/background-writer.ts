@@ -38,6 +38,10 @@ export interface BackgroundWriterOptions {
 
 const ROWS_PER_TRANSACTION = 64;
 
+/** One touch: times only move forward, and a revoked session is left alone. Parameters: lastSeenAt, idleExpiresAt, id. */
+export const TOUCH_SQL =
+  'UPDATE sessions SET last_seen_at = max(last_seen_at, ?), idle_expires_at = max(idle_expires_at, ?) WHERE id = ? AND revoked_at IS NULL';
+
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
@@ -65,9 +69,7 @@ parentPort.on('message', (message) => {
     return;
   }
   try {
-    touch ??= db.prepare(
-      'UPDATE sessions SET last_seen_at = max(last_seen_at, ?), idle_expires_at = max(idle_expires_at, ?) WHERE id = ? AND revoked_at IS NULL'
-    );
+    touch ??= db.prepare(workerData.touchSql);
     const rows = message.rows;
     for (let from = 0; from < rows.length; from += workerData.rowsPerTransaction) {
       touchRows(rows, from, Math.min(rows.length, from + workerData.rowsPerTransaction));
@@ -96,6 +98,7 @@ export function startBackgroundWriter(
       synchronous: options.synchronous === 'full' ? 'FULL' : 'NORMAL',
       checkpointIntervalMs: options.checkpointIntervalMs ?? 1000,
       rowsPerTransaction: ROWS_PER_TRANSACTION,
+      touchSql: TOUCH_SQL,
     },
   });
   // A server that is closing does not wait for it, unless a batch is on its way (below).

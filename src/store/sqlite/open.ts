@@ -7,7 +7,7 @@ import { assertSchemaCurrent, migrateToLatest } from '../migrations/index.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import { oncePerTurn } from './turn-memo.js';
 import { cacheInvalidationReader } from './cache-invalidations.js';
-import { startBackgroundWriter } from './background-writer.js';
+import { startBackgroundWriter, TOUCH_SQL } from './background-writer.js';
 import { withBatchedTouches, type TouchBatchWriter } from '../batched-touches.js';
 import type { ExternalChanges, Store } from '../store.js';
 
@@ -176,9 +176,7 @@ export async function openSqliteStore(
 
 /** A batch of touches written on the serving connection itself: the background thread's fallback. */
 function touchBatchesOn(sqlite: BetterSqlite3.Database): TouchBatchWriter {
-  const touch = sqlite.prepare(
-    'UPDATE sessions SET last_seen_at = max(last_seen_at, ?), idle_expires_at = max(idle_expires_at, ?) WHERE id = ? AND revoked_at IS NULL',
-  );
+  const touch = sqlite.prepare(TOUCH_SQL);
   const write = sqlite.transaction((batch: Parameters<TouchBatchWriter>[0]) => {
     for (const [id, times] of batch) touch.run(times.lastSeenAt, times.idleExpiresAt, id);
   });
