@@ -8,7 +8,7 @@ import { createKyselyStore } from '../kysely/kysely-store.js';
 import { oncePerTurn } from './turn-memo.js';
 import { cacheInvalidationReader } from './cache-invalidations.js';
 import { startBackgroundWriter, TOUCH_SQL } from './background-writer.js';
-import { withBatchedTouches, type TouchBatchWriter } from '../batched-touches.js';
+import { withBatchedTouches, type TouchBatch, type TouchBatchWriter } from '../batched-touches.js';
 import type { ExternalChanges, Store } from '../store.js';
 
 export interface OpenedSqliteStore {
@@ -177,7 +177,7 @@ export async function openSqliteStore(
 /** A batch of touches written on the serving connection itself: the background thread's fallback. */
 function touchBatchesOn(sqlite: BetterSqlite3.Database): TouchBatchWriter {
   const touch = sqlite.prepare(TOUCH_SQL);
-  const write = sqlite.transaction((batch: Parameters<TouchBatchWriter>[0]) => {
+  const write = sqlite.transaction((batch: TouchBatch) => {
     for (const [id, times] of batch) touch.run(times.lastSeenAt, times.idleExpiresAt, id);
   });
   return async (batch) => write(batch);
