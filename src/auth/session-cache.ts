@@ -1,12 +1,11 @@
 import type { SessionId, TokenHash, UserId } from '../core/ids.js';
 import type { Session } from '../core/session/session.js';
 import type { ExternalChanges, User } from '../store/store.js';
+import { SessionTable } from './session-table.js';
 
 export interface CachedAuthentication {
   session: Session;
   user: User;
-  /** When it was read from the store (monotonic ms), for the max-age check; set by the cache. */
-  cachedAt?: number;
 }
 
 export interface SessionCacheOptions {
@@ -47,17 +46,27 @@ export class StringPool {
   }
 }
 
+/** The users of the cached sessions, each held once however many of its sessions are cached. */
+interface CachedUser {
+  user: User;
+  slots: Set<number>;
+}
+
 /**
  * Validated sessions kept in memory, so the common validation is a hash and a map lookup, not a
  * query. Correctness rests on eviction: every revocation, user change and factor reset in this
  * process evicts (see cached-store.ts), and `externalChanges` (on SQLite, the log its triggers keep
  * of what other connections changed: the CLI, another process) evicts what someone else changed,
- * asked on every lookup.
+ * asked on every lookup. Sessions are held by column (session-table.ts): `get` returns a new object
+ * each time, so a caller changing what it got changes nothing here; `touched` is how times move.
  */
 export class SessionCache {
-  private readonly byHash = new Map<TokenHash, CachedAuthentication>();
-  private readonly hashBySession = new Map<SessionId, TokenHash>();
-  private readonly hashesByUser = new Map<UserId, Set<TokenHash>>();
+  private readonly table: SessionTable;
+  /** Token hash (or access-token cache key) → slot; insertion order is age, oldest first. */
+  private readonly slotByHash = new Map<TokenHash, number>();
+  private readonly slotBySession = new Map<SessionId, number>();
+  private readonly hashBySlot: Array<TokenHash | undefined> = [];
+  private readonly users = new Map<UserId, CachedUser>();
   private readonly pool = new StringPool();
   /** Moves on every eviction, so a lookup that raced with a revocation does not cache what it read before it. */
   private generation = 0;
@@ -70,6 +79,7 @@ export class SessionCache {
     private readonly externalChanges: () => ExternalChanges = () => null,
     options: SessionCacheOptions = {},
   ) {
+    this.table = new SessionTable(maxEntries);
     this.maxAgeMs = options.maxAgeMs;
     this.now = options.now ?? (() => performance.now());
   }
@@ -82,12 +92,13 @@ export class SessionCache {
       for (const id of changes.sessions) this.evictSession(id as SessionId);
       for (const id of changes.users) this.evictUser(id as UserId);
     }
-    const entry = this.byHash.get(tokenHash);
-    if (entry !== undefined && this.maxAgeMs !== undefined && this.now() - entry.cachedAt! >= this.maxAgeMs()) {
-      this.remove(tokenHash);
+    const slot = this.slotByHash.get(tokenHash);
+    if (slot === undefined) return undefined;
+    if (this.maxAgeMs !== undefined && this.now() - this.table.cachedAt(slot) >= this.maxAgeMs()) {
+      this.remove(slot);
       return undefined;
     }
-    return entry;
+    return { session: this.table.read(slot), user: this.users.get(this.table.userId(slot))!.user };
   }
 
   /** Call before reading the store; pass the value to set(). */
@@ -96,74 +107,75 @@ export class SessionCache {
   }
 
   set(tokenHash: TokenHash, entry: CachedAuthentication, snapshot: number): void {
-    if (this.maxEntries === 0 || snapshot !== this.generation) return;
+    const { session, user } = entry;
+    if (this.maxEntries === 0 || snapshot !== this.generation || session.userId !== user.id) return;
     // One entry per session, so evictSession() finds it: a session may be looked up by its token's
     // hash or, for access tokens, by its id (auth/access-tokens.ts), and only the latest key is kept.
-    const previous = this.hashBySession.get(entry.session.id);
-    if (previous !== undefined && previous !== tokenHash) this.remove(previous);
-    if (this.byHash.size >= this.maxEntries) this.evictOldest();
-    let hashes = this.hashesByUser.get(entry.user.id);
-    if (!hashes) this.hashesByUser.set(entry.user.id, (hashes = new Set()));
-    // A user with many sessions is held once, not once per session (about 300 bytes each): when an
-    // entry of the same user reads exactly the same, this entry points at that copy instead.
+    for (const previous of [this.slotBySession.get(session.id), this.slotByHash.get(tokenHash)]) {
+      if (previous !== undefined && this.hashBySlot[previous] !== undefined) this.remove(previous);
+    }
+    let slot = this.table.allocate();
+    if (slot === undefined) {
+      this.remove(this.slotByHash.values().next().value!);
+      slot = this.table.allocate()!;
+    }
+    // A user with many sessions is held once, not once per session (about 300 bytes each). What was
+    // just read replaces an older copy: a change that matters evicts the user's sessions anyway.
     // Users are never mutated in place, so sharing one is invisible.
-    const sibling = hashes.size > 0 ? this.byHash.get(hashes.values().next().value!) : undefined;
-    if (sibling !== undefined && sibling.user !== entry.user && sameUser(sibling.user, entry.user)) entry.user = sibling.user;
+    let cached = this.users.get(user.id);
+    if (cached === undefined) this.users.set(user.id, (cached = { user, slots: new Set() }));
+    else if (!sameUser(cached.user, user)) cached.user = user;
+    cached.slots.add(slot);
     // An equal string in place of each repeated one: invisible to readers, and it keeps memory per entry down.
-    const session = entry.session;
-    if (session.userId === entry.user.id) session.userId = entry.user.id;
-    session.kind = this.pool.intern(session.kind);
-    session.ip = this.pool.intern(session.ip);
-    session.userAgent = this.pool.intern(session.userAgent);
-    if (this.maxAgeMs !== undefined) entry.cachedAt = this.now();
-    this.byHash.set(tokenHash, entry);
-    this.hashBySession.set(entry.session.id, tokenHash);
-    hashes.add(tokenHash);
+    this.table.put(
+      slot,
+      { ...session, userId: cached.user.id, ip: this.pool.intern(session.ip), userAgent: this.pool.intern(session.userAgent) },
+      this.maxAgeMs !== undefined ? this.now() : 0,
+    );
+    this.slotByHash.set(tokenHash, slot);
+    this.slotBySession.set(session.id, slot);
+    this.hashBySlot[slot] = tokenHash;
   }
 
   evictSession(id: SessionId): void {
     this.generation++;
-    const hash = this.hashBySession.get(id);
-    if (hash !== undefined) this.remove(hash);
+    const slot = this.slotBySession.get(id);
+    if (slot !== undefined) this.remove(slot);
   }
 
   evictUser(id: UserId): void {
     this.generation++;
-    for (const hash of this.hashesByUser.get(id) ?? []) this.remove(hash);
-    this.hashesByUser.delete(id);
+    for (const slot of this.users.get(id)?.slots ?? []) this.remove(slot);
+    this.users.delete(id);
   }
 
   /** Keeps a cached session in step with a touch this process wrote. */
   touched(id: SessionId, lastSeenAt: number, idleExpiresAt: number): void {
-    const hash = this.hashBySession.get(id);
-    const entry = hash === undefined ? undefined : this.byHash.get(hash);
-    if (entry) {
-      entry.session.lastSeenAt = lastSeenAt;
-      entry.session.idleExpiresAt = idleExpiresAt;
-    }
+    const slot = this.slotBySession.get(id);
+    if (slot !== undefined) this.table.setTimes(slot, lastSeenAt, idleExpiresAt);
   }
 
   clear(): void {
     this.generation++;
-    this.byHash.clear();
-    this.hashBySession.clear();
-    this.hashesByUser.clear();
+    this.slotByHash.clear();
+    this.slotBySession.clear();
+    this.hashBySlot.length = 0;
+    this.users.clear();
+    this.table.clear();
   }
 
   get size(): number {
-    return this.byHash.size;
+    return this.slotByHash.size;
   }
 
-  private remove(hash: TokenHash): void {
-    const entry = this.byHash.get(hash);
-    if (!entry) return;
-    this.byHash.delete(hash);
-    this.hashBySession.delete(entry.session.id);
-    this.hashesByUser.get(entry.user.id)?.delete(hash);
-  }
-
-  private evictOldest(): void {
-    const oldest = this.byHash.keys().next();
-    if (!oldest.done) this.remove(oldest.value);
+  private remove(slot: number): void {
+    this.slotByHash.delete(this.hashBySlot[slot]!);
+    this.hashBySlot[slot] = undefined;
+    this.slotBySession.delete(this.table.sessionId(slot));
+    const userId = this.table.userId(slot);
+    const cached = this.users.get(userId);
+    cached?.slots.delete(slot);
+    if (cached?.slots.size === 0) this.users.delete(userId);
+    this.table.release(slot);
   }
 }

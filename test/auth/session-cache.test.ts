@@ -4,10 +4,38 @@ import type { SessionId, TokenHash, UserId } from '../../src/core/ids.js';
 import type { Session } from '../../src/core/session/session.js';
 import type { ExternalChanges, User } from '../../src/store/store.js';
 
-const entry = (sessionId: string, userId: string): CachedAuthentication => ({
-  session: { id: sessionId as SessionId, userId: userId as UserId, lastSeenAt: 0, idleExpiresAt: 1 } as Session,
-  user: { id: userId as UserId } as User,
+const session = (id: string, userId: string): Session => ({
+  id: id as SessionId,
+  userId: userId as UserId,
+  kind: 'full',
+  aal: 2,
+  amr: [
+    { method: 'pwd', at: 1_700_000_000_000 },
+    { method: 'otp', at: 1_700_000_001_000 },
+  ],
+  authTime: 1_700_000_001_000,
+  createdAt: 1_700_000_000_000,
+  lastSeenAt: 1_700_000_002_000,
+  idleExpiresAt: 1_700_003_600_000,
+  expiresAt: 1_700_086_400_000,
+  ip: '203.0.113.7',
+  userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
+  revokedAt: null,
+  revokedReason: null,
 });
+const user = (id: string): User => ({
+  id: id as UserId,
+  username: id,
+  displayName: id,
+  email: null,
+  passwordHash: '$argon2id$...',
+  isAdmin: false,
+  disabled: false,
+  factorFailures: 0,
+  createdAt: 1_600_000_000_000,
+  updatedAt: 1_600_000_000_000,
+});
+const entry = (sessionId: string, userId: string): CachedAuthentication => ({ session: session(sessionId, userId), user: user(userId) });
 const hash = (name: string) => name as TokenHash;
 
 /** As in authenticate(): a lookup comes first. */
@@ -18,12 +46,48 @@ function newCache(maxEntries: number, changes: () => ExternalChanges = () => nul
 }
 
 describe('SessionCache: validated sessions in memory, correct because every revocation evicts', () => {
-  it('returns what was set', () => {
+  it('returns what was set, as a new object each time, so a caller changing it changes nothing cached', () => {
     const cache = newCache(10);
     const a = entry('ses_a', 'usr_1');
     cache.set(hash('ha'), a, cache.snapshot());
-    expect(cache.get(hash('ha'))).toBe(a);
+    a.session.ip = '198.51.100.1';
+    const got = cache.get(hash('ha'))!;
+    expect(got).toEqual(entry('ses_a', 'usr_1'));
+    got.session.amr.push({ method: 'hwk', at: 0 });
+    got.session.lastSeenAt = 0;
+    expect(cache.get(hash('ha'))).toEqual(entry('ses_a', 'usr_1'));
+    expect(cache.get(hash('ha'))!.session).not.toBe(cache.get(hash('ha'))!.session);
     expect(cache.get(hash('other'))).toBeUndefined();
+  });
+
+  it('holds a user once for all its sessions, replaced by a newer read', () => {
+    const cache = newCache(10);
+    cache.set(hash('ha'), entry('ses_a', 'usr_1'), cache.snapshot());
+    cache.set(hash('hb'), entry('ses_b', 'usr_1'), cache.snapshot());
+    expect(cache.get(hash('ha'))!.user).toBe(cache.get(hash('hb'))!.user);
+    const renamed = entry('ses_c', 'usr_1');
+    renamed.user.displayName = 'New name';
+    cache.set(hash('hc'), renamed, cache.snapshot());
+    expect(cache.get(hash('ha'))!.user.displayName).toBe('New name');
+  });
+
+  it('keeps one entry per session and per key', () => {
+    const cache = newCache(10);
+    cache.set(hash('ha'), entry('ses_a', 'usr_1'), cache.snapshot());
+    cache.set(hash('ha-by-id'), entry('ses_a', 'usr_1'), cache.snapshot());
+    expect(cache.get(hash('ha'))).toBeUndefined();
+    expect(cache.size).toBe(1);
+    cache.set(hash('ha-by-id'), entry('ses_b', 'usr_1'), cache.snapshot());
+    expect(cache.get(hash('ha-by-id'))!.session.id).toBe('ses_b');
+    expect(cache.size).toBe(1);
+    cache.evictSession('ses_a' as SessionId);
+    expect(cache.size).toBe(1);
+  });
+
+  it('does not cache a session whose user is another', () => {
+    const cache = newCache(10);
+    cache.set(hash('ha'), { session: session('ses_a', 'usr_1'), user: user('usr_2') }, cache.snapshot());
+    expect(cache.size).toBe(0);
   });
 
   it('evicts one session, or every session of a user', () => {
@@ -92,7 +156,12 @@ describe('SessionCache: validated sessions in memory, correct because every revo
     for (const name of ['a', 'b', 'c']) cache.set(hash(`h${name}`), entry(`ses_${name}`, 'usr_1'), cache.snapshot());
     expect(cache.size).toBe(2);
     expect(cache.get(hash('ha'))).toBeUndefined();
-    expect(cache.get(hash('hc'))).toBeDefined();
+    expect(cache.get(hash('hb'))!.session.id).toBe('ses_b');
+    expect(cache.get(hash('hc'))!.session.id).toBe('ses_c');
+    cache.evictSession('ses_b' as SessionId);
+    cache.set(hash('hd'), entry('ses_d', 'usr_2'), cache.snapshot());
+    expect(cache.get(hash('hc'))!.session.id).toBe('ses_c');
+    expect(cache.get(hash('hd'))!.session.id).toBe('ses_d');
 
     const off = newCache(0);
     off.set(hash('ha'), entry('ses_a', 'usr_1'), off.snapshot());
