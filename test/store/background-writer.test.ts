@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TouchBatch } from '../../src/store/batched-touches.js';
 import { startBackgroundWriter } from '../../src/store/sqlite/background-writer.js';
 import { applyConnectionPragmas } from '../../src/store/sqlite/open.js';
 
@@ -64,16 +65,16 @@ describe('WAL checkpoints and touches on a worker thread', () => {
     const fallen: string[][] = [];
     const checkpoints = startBackgroundWriter(db, join(dir, 'missing', 'nothing.db'), {
       synchronous: 'normal',
-      fallback: async (batch) => void fallen.push([...batch.keys()]),
+      fallback: async (batch) => void fallen.push([...batch.ids]),
     });
     // A batch sent while the thread was failing is refused (its touches are lost, batched-touches.ts
     // reports them); it never hangs.
-    await expect(checkpoints.writeTouches(new Map([['ses_0', { lastSeenAt: 1, idleExpiresAt: 2 }]]))).rejects.toThrow(/directory/);
+    await expect(checkpoints.writeTouches(TouchBatch.of([['ses_0', { lastSeenAt: 1, idleExpiresAt: 2 }]]))).rejects.toThrow(/directory/);
     // Once the failed thread is gone, automatic checkpoints are back on the serving connection...
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     // ...and touches go to the fallback (the serving connection).
-    await checkpoints.writeTouches(new Map([['ses_a', { lastSeenAt: 1, idleExpiresAt: 2 }]]));
+    await checkpoints.writeTouches(TouchBatch.of([['ses_a', { lastSeenAt: 1, idleExpiresAt: 2 }]]));
     expect(fallen).toEqual([['ses_a']]);
     await checkpoints.stop();
     db.close();

@@ -1,8 +1,8 @@
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionId, TokenHash, UserId } from '../../src/core/ids.js';
 import { hashToken } from '../../src/core/ids.js';
 import type { Session } from '../../src/core/session/session.js';
-import { withBatchedTouches } from '../../src/store/batched-touches.js';
+import { TouchBatch, withBatchedTouches } from '../../src/store/batched-touches.js';
 import { postgresTouchBatches } from '../../src/store/postgres/touch-batches.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import type { Store } from '../../src/store/store.js';
@@ -140,5 +140,28 @@ describeWithServices('batched session touches on PostgreSQL', {}, () => {
       stored = (await raw.sessions.findById(session.id).catch(() => undefined))?.idleExpiresAt ?? 0;
     }
     expect(stored).toBe(NOW + 32 * MINUTE);
+  });
+});
+
+describe('TouchBatch: the latest times per session, by column', () => {
+  it('keeps one entry per session, with the latest times given, in the order first touched', () => {
+    const batch = new TouchBatch();
+    batch.set('ses_a', 1, 2);
+    batch.set('ses_b', 3, 4);
+    batch.set('ses_a', 5, 6);
+    expect(batch.size).toBe(2);
+    expect(batch.ids).toEqual(['ses_a', 'ses_b']);
+    expect([...batch.times]).toEqual([5, 6, 3, 4]);
+    expect(batch.get('ses_a')).toEqual({ lastSeenAt: 5, idleExpiresAt: 6 });
+    expect(batch.get('ses_c')).toBeUndefined();
+  });
+
+  it('grows past its first block without losing a time', () => {
+    const batch = new TouchBatch();
+    for (let i = 0; i < 1000; i++) batch.set(`ses_${i}`, i, 1_700_000_000_000 + i);
+    expect(batch.size).toBe(1000);
+    expect(batch.get('ses_0')).toEqual({ lastSeenAt: 0, idleExpiresAt: 1_700_000_000_000 });
+    expect(batch.get('ses_999')).toEqual({ lastSeenAt: 999, idleExpiresAt: 1_700_000_000_999 });
+    expect(batch.times.length).toBe(2000);
   });
 });

@@ -9,9 +9,9 @@ import type { TouchBatchWriter } from '../batched-touches.js';
  */
 export function postgresTouchBatches(db: Kysely<Database>): TouchBatchWriter {
   return async (batch) => {
-    const ids = [...batch.keys()];
-    const seen = ids.map((id) => batch.get(id)!.lastSeenAt);
-    const idle = ids.map((id) => batch.get(id)!.idleExpiresAt);
+    const { ids, times } = batch;
+    const seen = ids.map((_, i) => times[2 * i]!);
+    const idle = ids.map((_, i) => times[2 * i + 1]!);
     await sql`
       UPDATE sessions AS s
       SET last_seen_at = GREATEST(s.last_seen_at, v.last_seen_at), idle_expires_at = GREATEST(s.idle_expires_at, v.idle_expires_at)

@@ -58,8 +58,8 @@ const timer = setInterval(() => {
 }, workerData.checkpointIntervalMs);
 // Prepared with the first batch: the thread may start before the schema exists.
 let touch;
-const touchRows = db.transaction((rows, from, to) => {
-  for (let i = from; i < to; i++) touch.run(rows[i][1], rows[i][2], rows[i][0]);
+const touchRows = db.transaction((ids, times, from, to) => {
+  for (let i = from; i < to; i++) touch.run(times[2 * i], times[2 * i + 1], ids[i]);
 });
 parentPort.on('message', (message) => {
   if (message === 'stop') {
@@ -70,9 +70,9 @@ parentPort.on('message', (message) => {
   }
   try {
     touch ??= db.prepare(workerData.touchSql);
-    const rows = message.rows;
-    for (let from = 0; from < rows.length; from += workerData.rowsPerTransaction) {
-      touchRows(rows, from, Math.min(rows.length, from + workerData.rowsPerTransaction));
+    const { ids, times } = message;
+    for (let from = 0; from < ids.length; from += workerData.rowsPerTransaction) {
+      touchRows(ids, times, from, Math.min(ids.length, from + workerData.rowsPerTransaction));
     }
     parentPort.postMessage({ id: message.id });
   } catch (err) {
@@ -138,11 +138,11 @@ export function startBackgroundWriter(
     writeTouches(batch: TouchBatch) {
       if (failed || stopped) return options.fallback(batch);
       const id = nextId++;
-      const rows = [...batch].map(([sessionId, times]) => [sessionId, times.lastSeenAt, times.idleExpiresAt]);
       return new Promise<void>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
         worker.ref();
-        worker.postMessage({ id, rows });
+        // Copied to the thread (structured clone), not transferred: this process reads the batch until it is written.
+        worker.postMessage({ id, ids: batch.ids, times: batch.times });
       });
     },
     stop() {

@@ -178,7 +178,8 @@ export async function openSqliteStore(
 function touchBatchesOn(sqlite: BetterSqlite3.Database): TouchBatchWriter {
   const touch = sqlite.prepare(TOUCH_SQL);
   const write = sqlite.transaction((batch: TouchBatch) => {
-    for (const [id, times] of batch) touch.run(times.lastSeenAt, times.idleExpiresAt, id);
+    const { ids, times } = batch;
+    for (let i = 0; i < ids.length; i++) touch.run(times[2 * i], times[2 * i + 1], ids[i]);
   });
   return async (batch) => write(batch);
 }
