@@ -49,7 +49,8 @@ export class StringPool {
 /** The users of the cached sessions, each held once however many of its sessions are cached. */
 interface CachedUser {
   user: User;
-  slots: Set<number>;
+  /** How many of its sessions are cached: it is let go with the last. */
+  sessions: number;
 }
 
 /**
@@ -65,7 +66,6 @@ export class SessionCache {
   /** Token hash (or access-token cache key) → slot; insertion order is age, oldest first. */
   private readonly slotByHash = new Map<TokenHash, number>();
   private readonly slotBySession = new Map<SessionId, number>();
-  private readonly hashBySlot: Array<TokenHash | undefined> = [];
   private readonly users = new Map<UserId, CachedUser>();
   private readonly pool = new StringPool();
   /** Moves on every eviction, so a lookup that raced with a revocation does not cache what it read before it. */
@@ -112,7 +112,7 @@ export class SessionCache {
     // One entry per session, so evictSession() finds it: a session may be looked up by its token's
     // hash or, for access tokens, by its id (auth/access-tokens.ts), and only the latest key is kept.
     for (const previous of [this.slotBySession.get(session.id), this.slotByHash.get(tokenHash)]) {
-      if (previous !== undefined && this.hashBySlot[previous] !== undefined) this.remove(previous);
+      if (previous !== undefined && this.table.key(previous) !== undefined) this.remove(previous);
     }
     let slot = this.table.allocate();
     if (slot === undefined) {
@@ -123,18 +123,18 @@ export class SessionCache {
     // just read replaces an older copy: a change that matters evicts the user's sessions anyway.
     // Users are never mutated in place, so sharing one is invisible.
     let cached = this.users.get(user.id);
-    if (cached === undefined) this.users.set(user.id, (cached = { user, slots: new Set() }));
+    if (cached === undefined) this.users.set(user.id, (cached = { user, sessions: 0 }));
     else if (!sameUser(cached.user, user)) cached.user = user;
-    cached.slots.add(slot);
+    cached.sessions++;
     // An equal string in place of each repeated one: invisible to readers, and it keeps memory per entry down.
     this.table.put(
       slot,
+      tokenHash,
       { ...session, userId: cached.user.id, ip: this.pool.intern(session.ip), userAgent: this.pool.intern(session.userAgent) },
       this.maxAgeMs !== undefined ? this.now() : 0,
     );
     this.slotByHash.set(tokenHash, slot);
     this.slotBySession.set(session.id, slot);
-    this.hashBySlot[slot] = tokenHash;
   }
 
   evictSession(id: SessionId): void {
@@ -145,7 +145,7 @@ export class SessionCache {
 
   evictUser(id: UserId): void {
     this.generation++;
-    for (const slot of this.users.get(id)?.slots ?? []) this.remove(slot);
+    if (this.users.has(id)) for (const slot of this.table.slotsOf(id)) this.remove(slot);
     this.users.delete(id);
   }
 
@@ -159,7 +159,6 @@ export class SessionCache {
     this.generation++;
     this.slotByHash.clear();
     this.slotBySession.clear();
-    this.hashBySlot.length = 0;
     this.users.clear();
     this.table.clear();
   }
@@ -169,13 +168,11 @@ export class SessionCache {
   }
 
   private remove(slot: number): void {
-    this.slotByHash.delete(this.hashBySlot[slot]!);
-    this.hashBySlot[slot] = undefined;
+    this.slotByHash.delete(this.table.key(slot) as TokenHash);
     this.slotBySession.delete(this.table.sessionId(slot));
     const userId = this.table.userId(slot);
     const cached = this.users.get(userId);
-    cached?.slots.delete(slot);
-    if (cached?.slots.size === 0) this.users.delete(userId);
+    if (cached !== undefined && --cached.sessions === 0) this.users.delete(userId);
     this.table.release(slot);
   }
 }

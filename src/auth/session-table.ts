@@ -9,6 +9,11 @@ import type { Aal, AuthMethod, FactorUse, Session, SessionKind, SessionOrigin } 
  * Uint8Array and a few string references; `read` builds a fresh Session from it, a short-lived
  * object that dies young. bench/README.md has the measurements.
  *
+ * Nothing is copied as the table fills: the typed arrays are allocated for all slots at once (their
+ * pages become resident only as slots are written), the references in blocks of SLOTS_PER_BLOCK.
+ * Growing by doubling left the old copies as garbage while the cache filled, about 20 MB of peak
+ * RSS with 100k sessions.
+ *
  * Anything the compact form cannot hold (an unknown kind or factor, more than AMR_INLINE factor uses,
  * a revocation reason, a risk origin) is kept as it was in `uncommon`, so `read` always gives back
  * a session equal to the one that was put.
@@ -47,17 +52,26 @@ interface Uncommon {
   origin?: SessionOrigin;
 }
 
-const FIRST_CAPACITY = 1024;
+/** References per slot, in its block. */
+const ID = 0;
+const USER_ID = 1;
+const IP = 2;
+const USER_AGENT = 3;
+const DEVICE_HASH = 4;
+const UNCOMMON_FIELDS = 5;
+/** The key the cache finds the slot by. */
+const KEY = 6;
+const REFS = 7;
+
+const SLOTS_PER_BLOCK = 2048;
+/** Beyond this many slots the typed arrays grow by doubling instead of being allocated whole. */
+const MAX_PREALLOCATED = 131_072;
 
 export class SessionTable {
   private numbers: Float64Array;
   private codes: Uint8Array;
-  private readonly ids: Array<SessionId | undefined> = [];
-  private readonly userIds: Array<UserId | undefined> = [];
-  private readonly ips: Array<string | undefined> = [];
-  private readonly userAgents: Array<string | undefined> = [];
-  private readonly deviceHashes: Array<string | undefined> = [];
-  private readonly uncommon: Array<Uncommon | undefined> = [];
+  /** Block b holds the references of slots b * SLOTS_PER_BLOCK onwards, REFS per slot. */
+  private readonly blocks: unknown[][] = [];
   /** Slots given back, reused first; `used` is one past the highest slot ever handed out. */
   private readonly free: number[] = [];
   private used = 0;
@@ -69,29 +83,37 @@ export class SessionTable {
     this.codes = new Uint8Array(0);
   }
 
+  private ref<T>(slot: number, field: number): T {
+    return this.blocks[Math.floor(slot / SLOTS_PER_BLOCK)]![(slot % SLOTS_PER_BLOCK) * REFS + field] as T;
+  }
+
+  private setRef(slot: number, field: number, value: unknown): void {
+    this.blocks[Math.floor(slot / SLOTS_PER_BLOCK)]![(slot % SLOTS_PER_BLOCK) * REFS + field] = value;
+  }
+
   /** A slot to `put` a session in, or undefined when all `maxSlots` are taken. */
   allocate(): number | undefined {
     const reused = this.free.pop();
     if (reused !== undefined) return reused;
     if (this.used >= this.maxSlots) return undefined;
     if (this.used >= this.capacity) this.grow();
+    if (this.used % SLOTS_PER_BLOCK === 0) {
+      const block: unknown[] = [];
+      for (let i = 0; i < SLOTS_PER_BLOCK * REFS; i++) block.push(undefined);
+      this.blocks.push(block);
+    }
     return this.used++;
   }
 
   /** Gives a slot back; its strings are let go at once. */
   release(slot: number): void {
-    this.ids[slot] = undefined;
-    this.userIds[slot] = undefined;
-    this.ips[slot] = undefined;
-    this.userAgents[slot] = undefined;
-    this.deviceHashes[slot] = undefined;
-    this.uncommon[slot] = undefined;
+    for (let field = 0; field < REFS; field++) this.setRef(slot, field, undefined);
     this.free.push(slot);
   }
 
   /** Forgets every slot and gives the memory back. */
   clear(): void {
-    for (const column of [this.ids, this.userIds, this.ips, this.userAgents, this.deviceHashes, this.uncommon]) column.length = 0;
+    this.blocks.length = 0;
     this.free.length = 0;
     this.used = 0;
     this.capacity = 0;
@@ -100,10 +122,10 @@ export class SessionTable {
   }
 
   /**
-   * Stores `session` in `slot`. Strings are kept as given (the caller may pool them); objects are
-   * copied, so later changes to `session` do not reach the table.
+   * Stores `session` in `slot`, found by `key`. Strings are kept as given (the caller may pool
+   * them); objects are copied, so later changes to `session` do not reach the table.
    */
-  put(slot: number, session: Session, cachedAt: number): void {
+  put(slot: number, key: string, session: Session, cachedAt: number): void {
     const n = slot * NUMBERS;
     const c = slot * CODES;
     const numbers = this.numbers;
@@ -117,11 +139,12 @@ export class SessionTable {
     numbers[n + IDLE_TIMEOUT_MS] = session.idleTimeoutMs ?? NaN;
     numbers[n + CACHED_AT] = cachedAt;
     codes[c + AAL] = session.aal;
-    this.ids[slot] = session.id;
-    this.userIds[slot] = session.userId;
-    this.ips[slot] = session.ip;
-    this.userAgents[slot] = session.userAgent;
-    this.deviceHashes[slot] = session.deviceHash;
+    this.setRef(slot, KEY, key);
+    this.setRef(slot, ID, session.id);
+    this.setRef(slot, USER_ID, session.userId);
+    this.setRef(slot, IP, session.ip);
+    this.setRef(slot, USER_AGENT, session.userAgent);
+    this.setRef(slot, DEVICE_HASH, session.deviceHash);
 
     let uncommon: Uncommon | undefined;
     const kind = KINDS.indexOf(session.kind);
@@ -139,7 +162,7 @@ export class SessionTable {
     if (!inline) (uncommon ??= {}).amr = amr.map((use) => ({ ...use }));
     if (session.revokedReason !== null) (uncommon ??= {}).revokedReason = session.revokedReason;
     if (session.origin !== undefined) (uncommon ??= {}).origin = { ...session.origin };
-    this.uncommon[slot] = uncommon;
+    this.setRef(slot, UNCOMMON_FIELDS, uncommon);
   }
 
   /** A new Session object equal to the one put in `slot`, with the times `setTimes` moved since. */
@@ -148,11 +171,13 @@ export class SessionTable {
     const c = slot * CODES;
     const numbers = this.numbers;
     const codes = this.codes;
-    const uncommon = this.uncommon[slot];
+    const block = this.blocks[Math.floor(slot / SLOTS_PER_BLOCK)]!;
+    const r = (slot % SLOTS_PER_BLOCK) * REFS;
+    const uncommon = block[r + UNCOMMON_FIELDS] as Uncommon | undefined;
     const revokedAt = numbers[n + REVOKED_AT]!;
     const session: Session = {
-      id: this.ids[slot]!,
-      userId: this.userIds[slot]!,
+      id: block[r + ID] as SessionId,
+      userId: block[r + USER_ID] as UserId,
       kind: codes[c + KIND] === UNCOMMON ? uncommon!.kind! : KINDS[codes[c + KIND]!]!,
       aal: codes[c + AAL] as Aal,
       amr: this.amrOf(slot, uncommon),
@@ -161,14 +186,14 @@ export class SessionTable {
       lastSeenAt: numbers[n + LAST_SEEN_AT]!,
       idleExpiresAt: numbers[n + IDLE_EXPIRES_AT]!,
       expiresAt: numbers[n + EXPIRES_AT]!,
-      ip: this.ips[slot]!,
-      userAgent: this.userAgents[slot]!,
+      ip: block[r + IP] as string,
+      userAgent: block[r + USER_AGENT] as string,
       revokedAt: Number.isNaN(revokedAt) ? null : revokedAt,
       revokedReason: uncommon?.revokedReason ?? null,
     };
     const idleTimeoutMs = numbers[n + IDLE_TIMEOUT_MS]!;
     if (!Number.isNaN(idleTimeoutMs)) session.idleTimeoutMs = idleTimeoutMs;
-    const deviceHash = this.deviceHashes[slot];
+    const deviceHash = block[r + DEVICE_HASH] as string | undefined;
     if (deviceHash !== undefined) session.deviceHash = deviceHash;
     if (uncommon?.origin !== undefined) session.origin = { ...uncommon.origin };
     return session;
@@ -180,12 +205,24 @@ export class SessionTable {
     this.numbers[slot * NUMBERS + IDLE_EXPIRES_AT] = idleExpiresAt;
   }
 
+  /** Undefined once the slot was released. */
+  key(slot: number): string | undefined {
+    return this.ref(slot, KEY);
+  }
+
   sessionId(slot: number): SessionId {
-    return this.ids[slot]!;
+    return this.ref(slot, ID);
   }
 
   userId(slot: number): UserId {
-    return this.userIds[slot]!;
+    return this.ref(slot, USER_ID);
+  }
+
+  /** The slots holding a session of `userId`: a scan, for the rare eviction of a whole user. */
+  slotsOf(userId: UserId): number[] {
+    const slots: number[] = [];
+    for (let slot = 0; slot < this.used; slot++) if (this.ref(slot, USER_ID) === userId) slots.push(slot);
+    return slots;
   }
 
   cachedAt(slot: number): number {
@@ -204,7 +241,7 @@ export class SessionTable {
   }
 
   private grow(): void {
-    this.capacity = Math.min(this.maxSlots, Math.max(FIRST_CAPACITY, this.capacity * 2));
+    this.capacity = Math.min(this.maxSlots, Math.max(MAX_PREALLOCATED, this.capacity * 2));
     const numbers = new Float64Array(this.capacity * NUMBERS);
     numbers.set(this.numbers);
     this.numbers = numbers;

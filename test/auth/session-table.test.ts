@@ -26,7 +26,7 @@ const base: Session = {
 /** Puts a session in a new slot and reads it back. */
 function roundTrip(table: SessionTable, session: Session): Session {
   const slot = table.allocate()!;
-  table.put(slot, session, 0);
+  table.put(slot, session.id, session, 0);
   return table.read(slot);
 }
 
@@ -64,7 +64,7 @@ describe('SessionTable: cached sessions stored by column', () => {
     const table = new SessionTable(10);
     const session = structuredClone({ ...base, origin: { country: 'DE', asn: null, riskBand: null, riskScore: null } });
     const slot = table.allocate()!;
-    table.put(slot, session, 0);
+    table.put(slot, session.id, session, 0);
     session.amr[0]!.at = 0;
     session.origin!.country = 'FR';
     const read = table.read(slot);
@@ -77,30 +77,50 @@ describe('SessionTable: cached sessions stored by column', () => {
     const table = new SessionTable(10);
     const a = table.allocate()!;
     const b = table.allocate()!;
-    table.put(a, base, 0);
-    table.put(b, { ...base, id: 'ses_b' as SessionId }, 0);
+    table.put(a, 'ka', base, 0);
+    table.put(b, 'kb', { ...base, id: 'ses_b' as SessionId, userId: 'usr_2' as UserId }, 0);
     table.setTimes(a, 10, 20);
     expect(table.read(a)).toMatchObject({ lastSeenAt: 10, idleExpiresAt: 20 });
     expect(table.read(b)).toMatchObject({ lastSeenAt: base.lastSeenAt, idleExpiresAt: base.idleExpiresAt });
+    expect([table.key(a), table.key(b)]).toEqual(['ka', 'kb']);
+    expect(table.slotsOf('usr_2' as UserId)).toEqual([b]);
+    table.release(b);
+    expect(table.key(b)).toBeUndefined();
+    expect(table.slotsOf('usr_2' as UserId)).toEqual([]);
   });
 
-  it('grows past its first block, reuses released slots, and stops at its bound', () => {
+  it('fills block after block, reuses released slots, and stops at its bound', () => {
     const table = new SessionTable(3000);
     const slots: number[] = [];
     for (let i = 0; i < 3000; i++) {
       const slot = table.allocate()!;
-      table.put(slot, { ...base, id: `ses_${i}` as SessionId, lastSeenAt: i }, i);
+      table.put(slot, `key_${i}`, { ...base, id: `ses_${i}` as SessionId, userId: `usr_${i % 7}` as UserId, lastSeenAt: i }, i);
       slots.push(slot);
     }
     expect(new Set(slots).size).toBe(3000);
     expect(table.allocate()).toBeUndefined();
-    for (const i of [0, 1023, 1024, 2999]) {
-      expect(table.read(slots[i]!)).toMatchObject({ id: `ses_${i}`, lastSeenAt: i });
+    for (const i of [0, 2047, 2048, 2999]) {
+      expect(table.read(slots[i]!)).toMatchObject({ id: `ses_${i}`, userId: `usr_${i % 7}`, lastSeenAt: i });
+      expect(table.key(slots[i]!)).toBe(`key_${i}`);
       expect(table.cachedAt(slots[i]!)).toBe(i);
     }
+    expect(table.slotsOf('usr_3' as UserId)).toEqual(slots.filter((_, i) => i % 7 === 3));
     table.release(slots[5]!);
     expect(table.allocate()).toBe(slots[5]);
     table.clear();
     expect(table.allocate()).toBe(0);
+  });
+
+  it('grows past the slots it allocates at once (131,072) without losing a number', () => {
+    const table = new SessionTable(200_000);
+    let last = 0;
+    for (let i = 0; i < 140_000; i++) {
+      last = table.allocate()!;
+      table.put(last, `key_${i}`, base, i);
+    }
+    expect(last).toBe(139_999);
+    expect(table.cachedAt(0)).toBe(0);
+    expect(table.cachedAt(131_071)).toBe(131_071);
+    expect(table.read(139_999)).toStrictEqual(base);
   });
 });
