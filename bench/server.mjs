@@ -16,6 +16,8 @@ const dist = pathToFileURL(resolve(process.env.BENCH_DIST ?? new URL('../dist', 
 const { createDeps } = await import(`${dist}/src/app.js`);
 const { loadConfig } = await import(`${dist}/src/config.js`);
 const { buildServer } = await import(`${dist}/src/http/server.js`);
+// As `twofold serve` does before createDeps (absent from builds before it existed: A/B against older commits).
+const { applyHeapGrowth } = await import(`${dist}/src/cli/heap-growth.js`).catch(() => ({ applyHeapGrowth: () => undefined }));
 
 const dataDir = process.env.BENCH_DATA_DIR;
 if (!dataDir) throw new Error('BENCH_DATA_DIR is required');
@@ -32,6 +34,7 @@ const config = loadConfig({
     log_level: process.env.BENCH_LOG_LEVEL ?? 'warn',
   },
 });
+applyHeapGrowth(config.heapGrowthPercent);
 const deps = await createDeps(config);
 
 // Counts the store reads behind the session cache (cache misses) and the touch writes, so the

@@ -254,6 +254,13 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    heap_growth_percent: Type.Integer({
+      default: 50,
+      minimum: 0,
+      maximum: 300,
+      description:
+        "How far the JavaScript heap may grow past what was live after the last full GC before the next one, in percent: keeps a server's memory near what it holds, at some more GC time (0: V8's own rule, up to 300%)",
+    }),
     metrics: Type.Object(
       {
         token: Type.String({
@@ -484,6 +491,8 @@ export interface Config {
   proxy: { upstream: URL; host: string; port: number; publicUrl: URL } | null;
   identityHeaders: { jwt: boolean; jwtLifetimeMs: number };
   sessionCache: { maxEntries: number; maxAgeMs: number; maxAgeWithoutBroadcastMs: number };
+  /** `twofold serve` only (src/cli/heap-growth.ts); 0 leaves V8's heuristic alone. */
+  heapGrowthPercent: number;
   /** Who may scrape GET /metrics: these networks, or anyone presenting the token. */
   metrics: { token: string; networks: string[] };
   /** Passkeys: the relying party and the origins allowed to use it (src/core/factors/webauthn.ts). */
@@ -779,6 +788,7 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
       maxAgeMs: duration('session_cache.max_age', raw.session_cache.max_age, 0),
       maxAgeWithoutBroadcastMs: duration('session_cache.max_age_without_broadcast', raw.session_cache.max_age_without_broadcast, 0),
     },
+    heapGrowthPercent: raw.heap_growth_percent,
     metrics: { token: raw.metrics.token, networks: raw.metrics.networks },
     risk: riskSettings(raw.risk, problems),
     webauthn: {

@@ -60,6 +60,7 @@ describe('defaults', () => {
       cookieDomain: null,
       proxy: null,
       defaultPolicy: 'two_factor',
+      heapGrowthPercent: 50,
     });
     expect(config.encryptionKey).toBeUndefined();
   });
@@ -196,6 +197,15 @@ describe('wrong values are refused, naming the key', () => {
     ['session.touch_interval', '1 minute'],
   ])('a bad %s (%s) is the only problem reported, not also the checks comparing it', (key, value) => {
     expect(problemsOf({ overrides: { [key]: value } })).toEqual([expect.stringMatching(new RegExp(`^${key.replace('.', '\\.')}: `))]);
+  });
+
+  it('heap_growth_percent is a whole percentage from 0 (V8 decides) to 300', () => {
+    expect(load({ env: { TWOFOLD_HEAP_GROWTH_PERCENT: '0' } }).heapGrowthPercent).toBe(0);
+    for (const value of ['301', '-1', '1.5', 'half']) {
+      expect(problemsOf({ env: { TWOFOLD_HEAP_GROWTH_PERCENT: value } })).toEqual([
+        expect.stringMatching(/^(heap_growth_percent|TWOFOLD_HEAP_GROWTH_PERCENT): /),
+      ]);
+    }
   });
 
   it('every problem is listed at once, not just the first', () => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createDeps } from '../app.js';
 import { issueSetupLinkIfNeeded } from '../auth/setup.js';
 import { loadCliConfig } from './cli-config.js';
+import { applyHeapGrowth } from './heap-growth.js';
 
 interface ServeOptions {
   port?: string;
@@ -36,6 +37,7 @@ export function registerServe(program: Command): void {
       if (upstream !== undefined) overrides['proxy.upstream'] = upstream;
 
       const config = loadCliConfig(program, overrides);
+      applyHeapGrowth(config.heapGrowthPercent);
       const deps = await createDeps(config);
       const app = await buildServer(deps);
       const proxy = config.proxy ? await buildReverseProxy(deps) : null;
