@@ -9,6 +9,7 @@ import {
   type DriftReason,
   type Place,
 } from '../core/session/continuity.js';
+import type { SessionId } from '../core/ids.js';
 import type { Session } from '../core/session/session.js';
 import type { User } from '../store/store.js';
 import { recordEvent } from './audit.js';
@@ -54,13 +55,18 @@ async function lookupsFor(deps: AuthDeps): Promise<ContinuityLookups> {
 }
 
 /**
- * Drifts already recorded, per session object in this process: a low band is recorded once per new
- * value per session, not on every request from it.
+ * Drifts already recorded, per session id in this process: a low band is recorded once per new
+ * value per session, not on every request from it. By id, not by object: the session cache hands
+ * out a new Session object on every lookup (session-table.ts). The sessions least recently
+ * recorded are forgotten first, past MAX_SESSIONS_RECORDED (one may then be recorded once more).
  */
-const recorded = new WeakMap<Session, Set<string>>();
+const MAX_SESSIONS_RECORDED = 10_000;
+const recorded = new Map<SessionId, Set<string>>();
 function firstTime(session: Session, key: string): boolean {
-  let seen = recorded.get(session);
-  if (!seen) recorded.set(session, (seen = new Set()));
+  let seen = recorded.get(session.id);
+  if (seen) recorded.delete(session.id);
+  else if (recorded.size >= MAX_SESSIONS_RECORDED) recorded.delete(recorded.keys().next().value!);
+  recorded.set(session.id, (seen ??= new Set()));
   if (seen.has(key)) return false;
   if (seen.size < 64) seen.add(key);
   return true;

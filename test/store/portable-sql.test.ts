@@ -61,7 +61,22 @@ describe('session cache max age (shared databases)', () => {
     let maxAge = 1000;
     const cache = new SessionCache(10, undefined, { maxAgeMs: () => maxAge, now: () => now });
     const entry = () => ({
-      session: { id: 'ses_1' as SessionId, userId: 'usr_1' as UserId } as never,
+      session: {
+        id: 'ses_1' as SessionId,
+        userId: 'usr_1' as UserId,
+        kind: 'full' as const,
+        aal: 2 as const,
+        amr: [{ method: 'pwd' as const, at: 1 }],
+        authTime: 1,
+        createdAt: 1,
+        lastSeenAt: 1,
+        idleExpiresAt: 2,
+        expiresAt: 3,
+        ip: '127.0.0.1',
+        userAgent: 'test',
+        revokedAt: null,
+        revokedReason: null,
+      },
       user: { id: 'usr_1' as UserId } as never,
     });
     expect(cache.get('h1' as TokenHash)).toBeUndefined(); // the first lookup takes the version
