@@ -4,15 +4,15 @@ import type { Aal, AuthMethod, FactorUse, Session, SessionKind, SessionOrigin } 
 /**
  * The session cache's sessions, stored by column in slots rather than as objects. A Session read
  * from the store is about 15 heap objects (the object, its amr array and factor uses, a boxed number
- * for every timestamp): about 590 bytes each, and 1.5 million objects for every major GC to mark
- * with 100k sessions cached. Here a slot is its numbers in a Float64Array, its small codes in a
+ * for every timestamp): about 590 bytes each, and about 1.4 million objects for every major GC to
+ * mark with 100k sessions cached. Here a slot is its numbers in a Float64Array, its small codes in a
  * Uint8Array and a few string references; `read` builds a fresh Session from it, a short-lived
  * object that dies young. bench/README.md has the measurements.
  *
- * Nothing is copied as the table fills: the typed arrays are allocated for all slots at once (their
- * pages become resident only as slots are written), the references in blocks of SLOTS_PER_BLOCK.
- * Growing by doubling left the old copies as garbage while the cache filled, about 20 MB of peak
- * RSS with 100k sessions.
+ * Nothing is copied as the table fills: the typed arrays are allocated for up to MAX_PREALLOCATED
+ * slots at once (their pages become resident only as slots are written), the references in blocks
+ * of SLOTS_PER_BLOCK as slots are used. Growing by doubling left the old copies as garbage while
+ * the cache filled: 20–30 MB of peak RSS with 100k sessions.
  *
  * Anything the compact form cannot hold (an unknown kind or factor, more than AMR_INLINE factor uses,
  * a revocation reason, a risk origin) is kept as it was in `uncommon`, so `read` always gives back
@@ -77,7 +77,7 @@ export class SessionTable {
   private used = 0;
   private capacity = 0;
 
-  /** Grows as slots are used, up to `maxSlots`: a small deployment does not pay for the largest cache. */
+  /** Holds at most `maxSlots` sessions; memory becomes resident as slots are used. */
   constructor(private readonly maxSlots: number) {
     this.numbers = new Float64Array(0);
     this.codes = new Uint8Array(0);
