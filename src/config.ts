@@ -259,7 +259,7 @@ export const ConfigSchema = Type.Object(
       minimum: 0,
       maximum: 300,
       description:
-        "How far the JavaScript heap may grow past what was live after the last full GC before the next one, in percent: keeps a server's memory near what it holds, at some more GC time (0: V8's own rule, up to 300%)",
+        "How far the JavaScript heap may grow past what was live after the last full GC before the next one, in percent (at most 300): keeps a server's memory near what it holds, at some more GC time. 0 leaves it to V8, which allows up to 4 times",
     }),
     metrics: Type.Object(
       {

@@ -27,8 +27,8 @@ export interface TouchTimes {
  * The latest times per session id, by column: ids in one array, times in one Float64Array. A
  * batch lives for `intervalMs` and more, long enough for V8 to move what it holds to the old
  * generation; as a Map of small objects (with a boxed number per time) every touch left about
- * 250 bytes there to be collected later, 30–40 MB of peak RSS under the bench's miss path
- * (bench/README.md). Columns leave an array slot and 16 bytes per touch.
+ * 250 bytes there to be collected later (the bench's miss path ended at 254–260 MB of RSS, 234 and
+ * 246 with columns; bench/README.md). Columns leave an array slot and 16 bytes per touch.
  */
 export class TouchBatch {
   /** Session ids in the order first touched; `times` holds lastSeenAt, idleExpiresAt for each, in that order. */
