@@ -1,40 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { SessionCache, StringPool, type CachedAuthentication } from '../../src/auth/session-cache.js';
 import type { SessionId, TokenHash, UserId } from '../../src/core/ids.js';
-import type { Session } from '../../src/core/session/session.js';
-import type { ExternalChanges, User } from '../../src/store/store.js';
+import type { ExternalChanges } from '../../src/store/store.js';
+import { liveSession, storedUser } from '../support/records.js';
 
-const session = (id: string, userId: string): Session => ({
-  id: id as SessionId,
-  userId: userId as UserId,
-  kind: 'full',
-  aal: 2,
-  amr: [
-    { method: 'pwd', at: 1_700_000_000_000 },
-    { method: 'otp', at: 1_700_000_001_000 },
-  ],
-  authTime: 1_700_000_001_000,
-  createdAt: 1_700_000_000_000,
-  lastSeenAt: 1_700_000_002_000,
-  idleExpiresAt: 1_700_003_600_000,
-  expiresAt: 1_700_086_400_000,
-  ip: '203.0.113.7',
-  userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
-  revokedAt: null,
-  revokedReason: null,
-});
-const user = (id: string): User => ({
-  id: id as UserId,
-  username: id,
-  displayName: id,
-  email: null,
-  passwordHash: '$argon2id$...',
-  isAdmin: false,
-  disabled: false,
-  factorFailures: 0,
-  createdAt: 1_600_000_000_000,
-  updatedAt: 1_600_000_000_000,
-});
+const SIGNED_IN = 1_700_000_000_000;
+const session = (id: string, userId: string) => liveSession(id, userId, SIGNED_IN);
+const user = (id: string) => storedUser(id, SIGNED_IN);
 const entry = (sessionId: string, userId: string): CachedAuthentication => ({ session: session(sessionId, userId), user: user(userId) });
 const hash = (name: string) => name as TokenHash;
 

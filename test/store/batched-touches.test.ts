@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SessionId, TokenHash, UserId } from '../../src/core/ids.js';
+import type { TokenHash } from '../../src/core/ids.js';
 import { hashToken } from '../../src/core/ids.js';
 import type { Session } from '../../src/core/session/session.js';
 import { TouchBatch, withBatchedTouches } from '../../src/store/batched-touches.js';
@@ -7,6 +7,7 @@ import { postgresTouchBatches } from '../../src/store/postgres/touch-batches.js'
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import type { Store } from '../../src/store/store.js';
 import { blockDatabase, createTestDatabase, describeWithServices, unblockDatabase, type TestDatabase } from '../support/postgres.js';
+import { liveSession, storedUser } from '../support/records.js';
 
 /**
  * Sliding-expiry writes on PostgreSQL go out as one statement per 100 ms
@@ -30,38 +31,12 @@ async function open(onError?: (err: Error, dropped: number) => void) {
   const opened = await openPostgresStore(database.url, { migrate: true });
   raw = opened.store;
   batched = withBatchedTouches(opened.store, postgresTouchBatches(opened.db), { intervalMs: 100, onError });
-  await raw.users.create({
-    id: 'usr_1' as UserId,
-    username: 'ada',
-    displayName: 'Ada',
-    email: null,
-    passwordHash: '$argon2id$stand-in',
-    isAdmin: false,
-    disabled: false,
-    factorFailures: 0,
-    createdAt: NOW,
-    updatedAt: NOW,
-  });
+  await raw.users.create(storedUser('usr_1', NOW, { username: 'ada', displayName: 'Ada' }));
   return { raw, batched };
 }
 
 async function addSession(store: Store, n: number): Promise<Session> {
-  const session: Session = {
-    id: `ses_${n}` as SessionId,
-    userId: 'usr_1' as UserId,
-    kind: 'full',
-    aal: 2,
-    amr: [{ method: 'pwd', at: NOW }],
-    authTime: NOW,
-    createdAt: NOW,
-    lastSeenAt: NOW,
-    idleExpiresAt: NOW + 30 * MINUTE,
-    expiresAt: NOW + 720 * MINUTE,
-    ip: '192.0.2.1',
-    userAgent: 'batched touches test',
-    revokedAt: null,
-    revokedReason: null,
-  };
+  const session = liveSession(`ses_${n}`, 'usr_1', NOW);
   await store.sessions.create(session, hashToken(`token-${n}`) as TokenHash);
   return session;
 }

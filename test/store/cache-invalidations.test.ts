@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SessionId, UserId } from '../../src/core/ids.js';
+import type { SessionId } from '../../src/core/ids.js';
 import { hashToken } from '../../src/core/ids.js';
-import type { Session } from '../../src/core/session/session.js';
 import { SESSION_ACTIVITY_COLUMNS, SESSION_COLUMNS_LOGGED } from '../../src/store/migrations/009-cache-invalidations.js';
 import { openSqliteStore, type OpenedSqliteStore } from '../../src/store/sqlite/open.js';
+import { liveSession, storedUser } from '../support/records.js';
 
 /**
  * What other connections changed, as the serving process learns it (src/store/sqlite/
@@ -20,22 +20,7 @@ let dir: string;
 let opened: OpenedSqliteStore;
 let other: BetterSqlite3.Database;
 
-const session = (id: string, userId = 'usr_1'): Session => ({
-  id: id as SessionId,
-  userId: userId as UserId,
-  kind: 'full',
-  aal: 2,
-  amr: [{ method: 'pwd', at: NOW }],
-  authTime: NOW,
-  createdAt: NOW,
-  lastSeenAt: NOW,
-  idleExpiresAt: NOW + 1_800_000,
-  expiresAt: NOW + 43_200_000,
-  ip: '127.0.0.1',
-  userAgent: 'test',
-  revokedAt: null,
-  revokedReason: null,
-});
+const session = (id: string, userId = 'usr_1') => liveSession(id, userId, NOW);
 
 /** The reader answers from the next event-loop turn (data_version is read once per turn). */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
@@ -48,18 +33,7 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'twofold-invalidations-'));
   opened = await openSqliteStore(join(dir, 'twofold.db'));
   for (const id of ['usr_1', 'usr_2']) {
-    await opened.store.users.create({
-      id: id as UserId,
-      username: id,
-      displayName: id,
-      email: null,
-      passwordHash: '$argon2id$stand-in',
-      isAdmin: false,
-      disabled: false,
-      factorFailures: 0,
-      createdAt: NOW,
-      updatedAt: NOW,
-    });
+    await opened.store.users.create(storedUser(id, NOW));
   }
   await opened.store.sessions.create(session('ses_a'), hashToken('a'.repeat(43)));
   await opened.store.sessions.create(session('ses_b', 'usr_2'), hashToken('b'.repeat(43)));

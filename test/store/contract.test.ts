@@ -11,6 +11,7 @@ import { openPostgresStore } from '../../src/store/postgres/open.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { UsernameTakenError, type Store, type User } from '../../src/store/store.js';
 import { createTestDatabase, POSTGRES_READY, type TestDatabase } from '../support/postgres.js';
+import { storedUser } from '../support/records.js';
 
 /**
  * One set of store tests, run unchanged against every implementation: the SQLite file and
@@ -117,19 +118,7 @@ const id = (prefix: string) => `${prefix}_${(++seq).toString().padStart(6, '0')}
 
 function user(overrides: Partial<User> = {}): User {
   const n = ++seq;
-  return {
-    id: `usr_${n}` as UserId,
-    username: `user${n}`,
-    displayName: `User ${n}`,
-    email: null,
-    passwordHash: '$argon2id$stand-in',
-    isAdmin: false,
-    disabled: false,
-    factorFailures: 0,
-    createdAt: NOW,
-    updatedAt: NOW,
-    ...overrides,
-  };
+  return storedUser(`usr_${n}`, NOW, { username: `user${n}`, displayName: `User ${n}`, ...overrides });
 }
 
 function session(userId: UserId, overrides: Partial<Session> = {}): Session {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type Kysely as KyselyType } from 'kysely';
 import { SessionCache } from '../../src/auth/session-cache.js';
-import type { SessionId, TokenHash, UserId } from '../../src/core/ids.js';
+import type { TokenHash, UserId } from '../../src/core/ids.js';
 import { parseInt8, postgresKysely } from '../../src/store/postgres/open.js';
 import { PortableSqlPlugin } from '../../src/store/postgres/portable-sql-plugin.js';
 import { createTestDatabase, describeWithServices, type TestDatabase } from '../support/postgres.js';
+import { liveSession } from '../support/records.js';
 
 /**
  * Migrations and queries written for SQLite run unchanged on PostgreSQL: the rewrites the
@@ -60,25 +61,7 @@ describe('session cache max age (shared databases)', () => {
     let now = 0;
     let maxAge = 1000;
     const cache = new SessionCache(10, undefined, { maxAgeMs: () => maxAge, now: () => now });
-    const entry = () => ({
-      session: {
-        id: 'ses_1' as SessionId,
-        userId: 'usr_1' as UserId,
-        kind: 'full' as const,
-        aal: 2 as const,
-        amr: [{ method: 'pwd' as const, at: 1 }],
-        authTime: 1,
-        createdAt: 1,
-        lastSeenAt: 1,
-        idleExpiresAt: 2,
-        expiresAt: 3,
-        ip: '127.0.0.1',
-        userAgent: 'test',
-        revokedAt: null,
-        revokedReason: null,
-      },
-      user: { id: 'usr_1' as UserId } as never,
-    });
+    const entry = () => ({ session: liveSession('ses_1', 'usr_1', 1), user: { id: 'usr_1' as UserId } as never });
     expect(cache.get('h1' as TokenHash)).toBeUndefined(); // the first lookup takes the version
     cache.set('h1' as TokenHash, entry(), cache.snapshot());
     now = 999;
