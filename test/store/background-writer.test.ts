@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,6 +77,26 @@ describe('WAL checkpoints and touches on a worker thread', () => {
     await checkpoints.writeTouches(TouchBatch.of([['ses_a', { lastSeenAt: 1, idleExpiresAt: 2 }]]));
     expect(fallen).toEqual([['ses_a']]);
     await checkpoints.stop();
+    db.close();
+  });
+
+  // Linux only, where a thread has its own nice value (CI runs on Linux).
+  it.runIf(process.platform === 'linux')("runs below the serving thread's CPU priority", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'twofold-checkpoint-'));
+    const path = join(dir, 'twofold.db');
+    const db = new BetterSqlite3(path);
+    applyConnectionPragmas(db, 'normal');
+    // Field 19 of /proc/self/task/TID/stat, counted after the parenthesised name (which may hold spaces).
+    const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const before = new Set(readdirSync('/proc/self/task'));
+    const serving = getPriority();
+    const writer = startBackgroundWriter(db, path, { synchronous: 'normal', fallback: refuse });
+    await waitFor('the worker', () => db.pragma('wal_autocheckpoint', { simple: true }) === 0);
+    const started = readdirSync('/proc/self/task').filter((tid) => !before.has(tid));
+    expect(started.map(niceOf)).toContain(Math.min(19, serving + 10));
+    // The serving thread keeps its own.
+    expect(getPriority()).toBe(serving);
+    await writer.stop();
     db.close();
   });
 });
