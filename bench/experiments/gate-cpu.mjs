@@ -1,0 +1,131 @@
+// Experiment: twofold's own CPU per forward-auth check, without sockets. The gate's direct path
+// (gate-fast-path.ts, the code that answers GET /auth/request under wrk) is handed requests and
+// responses that are plain objects, 50 per event-loop turn as under 50 connections, and the time
+// is CPU time of this process (process.cpuUsage), so other processes on the machine matter less than
+// they do to wrk's throughput. What it leaves out is node:http's own parsing and writing, which the
+// bare server pays too. Use it to compare builds: BENCH_DIST=<other dist> runs another build.
+//   node bench/experiments/gate-cpu.mjs <data dir> <token file> [seconds=10] [tokens=10000]
+// e.g. node bench/experiments/gate-cpu.mjs /tmp/twofold-bench/sessions-1000000 \
+//        /tmp/twofold-bench/sessions-1000000/tokens-hot-100000.txt 10 10000
+// Prints one JSON line: checks, cpu_us_per_check (user + system), and the same for each second.
+// GATE_CPU_ALLOCATIONS=1 instead samples what the measured checks allocate (V8's sampling heap
+// profiler, garbage included) and prints the top allocating functions, in bytes per check.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [dataDir, tokenFile, secondsArg = '10', tokensArg = '10000'] = process.argv.slice(2);
+if (!dataDir || !tokenFile) throw new Error('usage: gate-cpu.mjs <data dir> <token file> [seconds] [tokens]');
+const dist = pathToFileURL(resolve(process.env.BENCH_DIST ?? new URL('../../dist', import.meta.url).pathname)).href;
+const { createDeps } = await import(`${dist}/src/app.js`);
+const { loadConfig } = await import(`${dist}/src/config.js`);
+const { buildServer } = await import(`${dist}/src/http/server.js`);
+
+const config = loadConfig({
+  env: {},
+  overrides: { data_dir: dataDir, host: '127.0.0.1', port: 0, public_url: 'http://127.0.0.1', log_level: 'warn' },
+});
+const deps = await createDeps(config);
+const app = await buildServer(deps);
+await app.ready();
+const fastPath = app.gateFastPath;
+const tokens = readFileSync(tokenFile, 'utf8').trim().split('\n').slice(0, Number(tokensArg));
+
+let answered = 0;
+let refused = 0;
+const response = {
+  headersSent: false,
+  writeHead(status) {
+    if (status !== 200) refused++;
+    return this;
+  },
+  end() {
+    answered++;
+  },
+  destroy() {},
+};
+const socket = { remoteAddress: '127.0.0.1' };
+const request = (token) => ({
+  url: '/auth/request',
+  method: 'GET',
+  socket,
+  headers: {
+    host: '127.0.0.1',
+    'x-original-url': 'https://app.example.com/x',
+    'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
+    // As bench/rotate.lua sends it (http public URL: no cookie prefix).
+    cookie: `twofold_session=${token}`,
+  },
+});
+const fallback = () => {
+  throw new Error('the direct path handed a check to Fastify');
+};
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+// Prime: every token once, so the cache holds them (as the bench's priming does).
+for (let i = 0; i < tokens.length; i += 50) {
+  for (let j = i; j < Math.min(tokens.length, i + 50); j++) fastPath.handle(request(tokens[j]), response, fallback);
+  await turn();
+  await turn();
+}
+const allocations = process.env.GATE_CPU_ALLOCATIONS === '1' ? await startAllocationSampling() : undefined;
+const seconds = Number(secondsArg);
+const perSecond = [];
+const started = process.cpuUsage();
+const startedAnswered = answered;
+for (let s = 0; s < seconds; s++) {
+  const cpu = process.cpuUsage();
+  const before = answered;
+  const until = performance.now() + 1000;
+  while (performance.now() < until) {
+    for (let j = 0; j < 50; j++) fastPath.handle(request(tokens[Math.floor(Math.random() * tokens.length)]), response, fallback);
+    await turn();
+  }
+  await turn();
+  const used = process.cpuUsage(cpu);
+  perSecond.push(Math.round(((used.user + used.system) / (answered - before)) * 100) / 100);
+}
+const used = process.cpuUsage(started);
+const checks = answered - startedAnswered;
+if (allocations) await allocations.report(checks);
+console.log(
+  JSON.stringify({
+    checks,
+    refused,
+    cpu_us_per_check: Math.round(((used.user + used.system) / checks) * 100) / 100,
+    per_second: perSecond,
+  }),
+);
+await app.close();
+await deps.store.close?.();
+process.exit(0);
+
+async function startAllocationSampling() {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return {
+    async report(checks) {
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      const bySite = new Map();
+      let total = 0;
+      const walk = (node) => {
+        const f = node.callFrame;
+        const site = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber + 1}`;
+        bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+        total += node.selfSize;
+        for (const child of node.children) walk(child);
+      };
+      walk(profile.head);
+      console.log(`allocated ${Math.round(total / checks)} bytes per check (sampled), by function:`);
+      for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+        console.log(`${String(Math.round(bytes / checks)).padStart(7)}  ${site}`);
+      }
+    },
+  };
+}
