@@ -18,9 +18,10 @@ const config = loadConfig({
 });
 const deps = await createDeps(config);
 const gate = createGate(deps);
-// RAW_GATE_NO_PROBE=1: skip SQLite's data_version probe on each cache lookup (unsafe: another
-// process's revocation would go unseen), to measure what the probe costs under load.
-if (process.env.RAW_GATE_NO_PROBE === '1') deps.sessionCache.externalVersion = () => 0;
+// RAW_GATE_NO_PROBE=1: skip the check for other connections' changes on each cache lookup
+// (SQLite's data_version, read once per turn; unsafe: another process's revocation would go
+// unseen), to measure what it costs under load.
+if (process.env.RAW_GATE_NO_PROBE === '1') deps.sessionCache.externalChanges = () => null;
 const security = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
