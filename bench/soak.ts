@@ -9,7 +9,7 @@
  * See bench/README.md ("Soak").
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -286,10 +286,20 @@ async function main(): Promise<number> {
       }
     };
 
-    const rss: Array<{ t_s: number; twofold_mb: number; reference_mb: number }> = [];
+    const rss: Array<{ t_s: number; twofold_mb: number; reference_mb: number; wal_mb: number }> = [];
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
-    const sampleRss = () => rss.push({ t_s: elapsed(), twofold_mb: rssMb(server!.pid), reference_mb: rssMb(reference!.child.pid!) });
+    // The WAL is checkpointed on a thread while the serving connection keeps writing (sign-ins,
+    // rotations, logouts); its size over the run shows whether it starts over or keeps growing.
+    const walMb = () => {
+      try {
+        return statSync(join(dataDir, 'twofold.db-wal')).size / 2 ** 20;
+      } catch {
+        return 0;
+      }
+    };
+    const sampleRss = () =>
+      rss.push({ t_s: elapsed(), twofold_mb: rssMb(server!.pid), reference_mb: rssMb(reference!.child.pid!), wal_mb: walMb() });
     sampleRss();
 
     log(`load for ${SECONDS} s: ${JSON.stringify(RATES)} per second, report every ${INTERVAL_S} s`);
@@ -305,7 +315,12 @@ async function main(): Promise<number> {
       await sleep(Math.max(0, (boundary - elapsed()) * 1000));
       const t = elapsed();
       const last = rss.at(-1)!;
-      const line: Record<string, unknown> = { type: 'interval', t_s: Math.round(t), rss_mb: round1(last.twofold_mb) };
+      const line: Record<string, unknown> = {
+        type: 'interval',
+        t_s: Math.round(t),
+        rss_mb: round1(last.twofold_mb),
+        wal_mb: round1(last.wal_mb),
+      };
       for (const op of OPS) {
         const s = samples.get(op)!;
         line[op] = { ...percentiles(s.latencies), errors: s.errors, dropped: s.dropped };
@@ -349,6 +364,8 @@ async function main(): Promise<number> {
     summary.rss_end_mb = round1(rss.at(-1)!.twofold_mb);
     summary.rss_max_mb = round1(Math.max(...rss.map((p) => p.twofold_mb)));
     summary.rss_slope_mb_per_min = round1(rssSlope, 2);
+    summary.wal_max_mb = round1(Math.max(...rss.map((p) => p.wal_mb)));
+    summary.wal_end_mb = round1(rss.at(-1)!.wal_mb);
     summary.reference_rss_slope_mb_per_min = round1(referenceSlope, 2);
     summary.rss_slope_limit_mb_per_min = MAX_RSS_SLOPE;
     summary.rss_window_from_s = Math.round(windowFrom);
