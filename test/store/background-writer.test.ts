@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TouchBatch } from '../../src/store/batched-touches.js';
 import { startBackgroundWriter } from '../../src/store/sqlite/background-writer.js';
 import { applyConnectionPragmas } from '../../src/store/sqlite/open.js';
+import { WAL_SIZE_LIMIT } from '../../src/store/sqlite/background-writer.js';
 
 /**
  * The serving connection never checkpoints inside a commit; a worker thread copies the WAL into the
@@ -96,6 +97,35 @@ describe('WAL checkpoints and touches on a worker thread', () => {
     expect(started.map(niceOf)).toContain(Math.min(19, serving + 10));
     // The serving thread keeps its own.
     expect(getPriority()).toBe(serving);
+    await writer.stop();
+    db.close();
+  });
+
+  it('cuts the WAL file back after a burst, once it has been copied and starts over', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'twofold-checkpoint-'));
+    const path = join(dir, 'twofold.db');
+    const db = new BetterSqlite3(path);
+    applyConnectionPragmas(db, 'normal');
+    db.exec('CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)');
+    const writer = startBackgroundWriter(db, path, { synchronous: 'normal', checkpointIntervalMs: 100, fallback: refuse });
+    await waitFor('the worker', () => db.pragma('wal_autocheckpoint', { simple: true }) === 0);
+    // A burst larger than the limit, in one transaction: the WAL grows past it.
+    const insert = db.prepare('INSERT INTO blobs (data) VALUES (?)');
+    const rows = Math.ceil((WAL_SIZE_LIMIT * 1.5) / 4096);
+    db.transaction(() => {
+      for (let i = 0; i < rows; i++) insert.run(Buffer.alloc(4096, i % 256));
+    })();
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(WAL_SIZE_LIMIT);
+    // Once the thread's checkpoint has copied it all, the next write starts the WAL over and cuts the file back.
+    await waitFor('the checkpoint', () => statSync(path).size >= rows * 4096);
+    // Each write changes the row (SQLite skips writing a page whose content would not change).
+    const small = db.prepare('UPDATE blobs SET data = ? WHERE id = 1');
+    let writes = 0;
+    await waitFor('the WAL to start over', () => {
+      small.run(Buffer.from(`write ${++writes}`));
+      return statSync(`${path}-wal`).size <= WAL_SIZE_LIMIT;
+    });
+    expect(db.prepare('SELECT count(*) FROM blobs').pluck().get()).toBe(rows);
     await writer.stop();
     db.close();
   });

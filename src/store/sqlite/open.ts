@@ -7,7 +7,7 @@ import { assertSchemaCurrent, migrateToLatest } from '../migrations/index.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import { oncePerTurn } from './turn-memo.js';
 import { cacheInvalidationReader } from './cache-invalidations.js';
-import { startBackgroundWriter, TOUCH_SQL } from './background-writer.js';
+import { startBackgroundWriter, TOUCH_SQL, WAL_SIZE_LIMIT } from './background-writer.js';
 import { withBatchedTouches, type TouchBatch, type TouchBatchWriter } from '../batched-touches.js';
 import type { ExternalChanges, Store } from '../store.js';
 
@@ -125,6 +125,7 @@ export function applyConnectionPragmas(sqlite: BetterSqlite3.Database, synchrono
   // file, in the OS page cache); only an OS crash or power loss can lose the last ones, which FULL
   // (an fsync of the WAL per commit) prevents. docs/security/crash-safety.md.
   sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   sqlite.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
