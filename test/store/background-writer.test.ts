@@ -32,12 +32,18 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A fresh SQLite file in WAL mode, opened as twofold's serving connection is. */
+function servingConnection(): { path: string; db: BetterSqlite3.Database } {
+  dir = mkdtempSync(join(tmpdir(), 'twofold-checkpoint-'));
+  const path = join(dir, 'twofold.db');
+  const db = new BetterSqlite3(path);
+  applyConnectionPragmas(db, 'normal');
+  return { path, db };
+}
+
 describe('WAL checkpoints and touches on a worker thread', () => {
   it('moves the checkpoint out of the commit, and still copies the WAL into the file', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'twofold-checkpoint-'));
-    const path = join(dir, 'twofold.db');
-    const db = new BetterSqlite3(path);
-    applyConnectionPragmas(db, 'normal');
+    const { path, db } = servingConnection();
     db.exec('CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)');
     const checkpoints = startBackgroundWriter(db, path, { synchronous: 'normal', checkpointIntervalMs: 200, fallback: refuse });
     await waitFor('the worker', () => db.pragma('wal_autocheckpoint', { simple: true }) === 0);
@@ -59,10 +65,7 @@ describe('WAL checkpoints and touches on a worker thread', () => {
   });
 
   it('gives automatic checkpoints and touches back to the connection if the thread cannot open the file', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'twofold-checkpoint-'));
-    const path = join(dir, 'twofold.db');
-    const db = new BetterSqlite3(path);
-    applyConnectionPragmas(db, 'normal');
+    const { path, db } = servingConnection();
     const fallen: string[][] = [];
     const checkpoints = startBackgroundWriter(db, join(dir, 'missing', 'nothing.db'), {
       synchronous: 'normal',
@@ -83,10 +86,7 @@ describe('WAL checkpoints and touches on a worker thread', () => {
 
   // Linux only, where a thread has its own nice value (CI runs on Linux).
   it.runIf(process.platform === 'linux')("runs below the serving thread's CPU priority", async () => {
-    dir = mkdtempSync(join(tmpdir(), 'twofold-checkpoint-'));
-    const path = join(dir, 'twofold.db');
-    const db = new BetterSqlite3(path);
-    applyConnectionPragmas(db, 'normal');
+    const { path, db } = servingConnection();
     // Field 19 of /proc/self/task/TID/stat, counted after the parenthesised name (which may hold spaces).
     const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
     const before = new Set(readdirSync('/proc/self/task'));
@@ -102,10 +102,7 @@ describe('WAL checkpoints and touches on a worker thread', () => {
   });
 
   it('cuts the WAL file back after a burst, once it has been copied and starts over', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'twofold-checkpoint-'));
-    const path = join(dir, 'twofold.db');
-    const db = new BetterSqlite3(path);
-    applyConnectionPragmas(db, 'normal');
+    const { path, db } = servingConnection();
     db.exec('CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)');
     const writer = startBackgroundWriter(db, path, { synchronous: 'normal', checkpointIntervalMs: 100, fallback: refuse });
     await waitFor('the worker', () => db.pragma('wal_autocheckpoint', { simple: true }) === 0);
