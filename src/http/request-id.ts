@@ -10,8 +10,9 @@ const PER_PREFIX = 2 ** 48;
 
 /**
  * Request ids in the form of a UUID (RFC 9562 version 8, the custom layout): 74 random bits drawn
- * once per process and again every 2^48 requests, then a 48-bit counter. Unique across processes
- * and restarts as a random UUID is, and a request id is no secret, so it need not be unpredictable.
+ * once per process and again every 2^48 requests, then a 48-bit counter. Two processes share a
+ * prefix with a chance of about n²/2^75 among n processes (a random UUID has 122 random bits); a
+ * request id is no secret, so it need not be unpredictable.
  * randomUUID() per request built its 36 characters from 20 pieces: about 590 bytes of garbage on
  * every forward-auth check, the hottest path there is (bench/README.md).
  */

@@ -24,9 +24,9 @@ import type { TouchBatch, TouchBatchWriter } from '../batched-touches.js';
  * touch logs nothing. Should the thread fail, batches are written by `fallback` (the serving connection).
  *
  * **CPU priority.** On Linux the thread runs `niceness` steps (default 10) below the process: a batch
- * of a thousand touches is some milliseconds of CPU in one go, and on a small machine it took them
- * from the serving thread or the proxy in front of it. With 100k sessions in use (about 3,000 touches
- * a second), p99 of the checks fell from 4.5–5.8 ms to 3.4–4.8 ms (bench/README.md). No check waits
+ * of up to a thousand touches is written in one go, and on a small machine that time came from the
+ * serving thread or the proxy in front of it. With 100k sessions in use (about 3,000 touches a
+ * second), p99 of the checks fell from 4.5–5.8 ms to 3.4–4.8 ms (three A/B pairs, bench/README.md). No check waits
  * on these writes. A commit of the serving connection may wait for the thread's transaction in
  * progress (64 rows), which on a machine with no idle CPU takes longer at the lower priority.
  */
