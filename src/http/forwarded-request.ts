@@ -1,8 +1,18 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
+/**
+ * What the gate reads of an original URL: what `URL` gives for it (a `URL` is one), or the same
+ * three values worked out without a parser when the URL is plain (see plainUrl).
+ */
+export interface OriginalUrl {
+  readonly hostname: string;
+  readonly pathname: string;
+  toString(): string;
+}
+
 /** The user's original request, as the proxy in front of twofold describes it. */
 export interface ForwardedRequest {
-  url: URL;
+  url: OriginalUrl;
   method: string;
 }
 
@@ -56,10 +66,48 @@ export function gatePath(url: URL): string | null {
   return path;
 }
 
-/** Builds the URL from already separated parts, each checked: no way to smuggle a path in the host. */
-function fromParts(proto: string, host: string, uri: string): URL | null {
-  if ((proto !== 'http' && proto !== 'https') || !HOST.test(host) || host.length > 260) return null;
-  if (!uri.startsWith('/') || uri.startsWith('//') || uri.length > 8192 || BAD_URI_CHARS.test(uri)) return null;
+/**
+ * A host the URL parser keeps as it is but for case: DNS labels, no port, and a last label that
+ * starts with a letter (the parser reads "127.1" or "0x7f.1" as an IPv4 address) and no label in
+ * punycode ("xn--", which it decodes and may refuse).
+ */
+const PLAIN_HOST = /^(?:(?!xn--)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*(?!xn--)[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+/**
+ * A request target the URL parser keeps byte for byte: a path of RFC 3986 path characters without
+ * '%' (so nothing to decode), then a query without the characters it would percent-encode.
+ */
+const PLAIN_TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*)?$/;
+/** A "." or ".." segment, which the parser would resolve. */
+const DOT_SEGMENT = /\/\.{1,2}(?:[/?]|$)/;
+
+/** A plain URL's parts, as `new URL` would give them (test/http/forwarded-request.test.ts compares both on generated input). */
+class PlainUrl implements OriginalUrl {
+  constructor(
+    private readonly proto: string,
+    readonly hostname: string,
+    private readonly target: string,
+    readonly pathname: string,
+  ) {}
+
+  toString(): string {
+    return `${this.proto}://${this.hostname}${this.target}`;
+  }
+}
+
+/**
+ * The original URL without the URL parser, when host and target are plain (PLAIN_HOST,
+ * PLAIN_TARGET, no dot segment): nothing to normalize but the host's case, so the parser would give
+ * the same hostname, pathname and string. Null when it is not plain: then the parser decides. Parsing
+ * cost about as much as the rest of reading the forwarded headers, on every check.
+ */
+export function plainUrl(proto: string, host: string, uri: string): OriginalUrl | null {
+  if (!PLAIN_HOST.test(host) || !PLAIN_TARGET.test(uri) || DOT_SEGMENT.test(uri)) return null;
+  const query = uri.indexOf('?');
+  return new PlainUrl(proto, host.toLowerCase(), uri, query < 0 ? uri : uri.slice(0, query));
+}
+
+/** The original URL as the URL parser reads it, with the gate's path (gatePath); null when it refuses it or the path is ambiguous. */
+export function parsedUrl(proto: string, host: string, uri: string): URL | null {
   let url: URL;
   try {
     url = new URL(`${proto}://${host}${uri}`);
@@ -72,8 +120,15 @@ function fromParts(proto: string, host: string, uri: string): URL | null {
   return url;
 }
 
+/** Builds the URL from already separated parts, each checked: no way to smuggle a path in the host. */
+function fromParts(proto: string, host: string, uri: string): OriginalUrl | null {
+  if ((proto !== 'http' && proto !== 'https') || !HOST.test(host) || host.length > 260) return null;
+  if (!uri.startsWith('/') || uri.startsWith('//') || uri.length > 8192 || BAD_URI_CHARS.test(uri)) return null;
+  return plainUrl(proto, host, uri) ?? parsedUrl(proto, host, uri);
+}
+
 /** A request target ("/path?query") received directly, on the public URL of the built-in proxy; null when malformed or ambiguous. */
-export function targetUrl(publicUrl: URL, target: string): URL | null {
+export function targetUrl(publicUrl: URL, target: string): OriginalUrl | null {
   return fromParts(publicUrl.protocol.slice(0, -1), publicUrl.host, target);
 }
 
@@ -86,7 +141,7 @@ export function forwardedRequest(request: ProxiedRequest, source: ForwardedSourc
   // nginx's auth subrequest and a proxy that forgot the method header keep the request's own method.
   const method = (header(request, source === 'original' ? 'x-original-method' : 'x-forwarded-method') ?? request.method).toUpperCase();
   if (!METHOD.test(method)) return null;
-  let url: URL | null;
+  let url: OriginalUrl | null;
   if (source === 'original') {
     const original = header(request, 'x-original-url');
     if (original === undefined || original.length > 8192) return null;
