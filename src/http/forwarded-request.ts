@@ -80,7 +80,7 @@ const PLAIN_TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*(?:\?[A-Za-z0-9\-._~!$&(
 /** A "." or ".." segment, which the parser would resolve. */
 const DOT_SEGMENT = /\/\.{1,2}(?:[/?]|$)/;
 
-/** A plain URL's parts, as `new URL` would give them (test/http/forwarded-request.test.ts compares both on generated input). */
+/** A plain URL's parts, as `new URL` would give them (test/http/plain-url.test.ts compares both on generated input). */
 class PlainUrl implements OriginalUrl {
   constructor(
     private readonly proto: string,
@@ -97,8 +97,8 @@ class PlainUrl implements OriginalUrl {
 /**
  * The original URL without the URL parser, when host and target are plain (PLAIN_HOST,
  * PLAIN_TARGET, no dot segment): nothing to normalize but the host's case, so the parser would give
- * the same hostname, pathname and string. Null when it is not plain: then the parser decides. Parsing
- * cost about as much as the rest of reading the forwarded headers, on every check.
+ * the same hostname, pathname and string. Null when it is not plain: then the parser decides. On
+ * every check this is about 0.7 µs of CPU less than parsing (bench/README.md).
  */
 export function plainUrl(proto: string, host: string, uri: string): OriginalUrl | null {
   if (!PLAIN_HOST.test(host) || !PLAIN_TARGET.test(uri) || DOT_SEGMENT.test(uri)) return null;
