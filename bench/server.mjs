@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants as perf, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 // BENCH_DIST compares builds (A/B): a directory holding src/ compiled, default ../dist.
 const dist = pathToFileURL(resolve(process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname)).href;
@@ -35,6 +35,10 @@ const config = loadConfig({
   },
 });
 applyHeapGrowth(config.heapGrowthPercent);
+const { applyParallelScavenge } = await import(`${dist}/src/cli/parallel-scavenge.js`).catch(() => ({
+  applyParallelScavenge: () => undefined,
+}));
+applyParallelScavenge(config.parallelScavenge ?? 'auto');
 const deps = await createDeps(config);
 
 // Counts the store reads behind the session cache (cache misses) and the touch writes, so the
@@ -56,11 +60,18 @@ sessions.touch = (id, lastSeenAt, idleExpiresAt) => {
 // previous 'stats' message (each one starts a new window).
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
-const gc = { totalMs: 0, maxMs: 0 };
+// Scavenges (young generation) apart from the rest (mark-compact and its incremental steps): they
+// have different causes (what each request allocates; what the heap holds).
+const gc = { totalMs: 0, maxMs: 0, minorCount: 0, minorMs: 0, minorMaxMs: 0, otherMaxMs: 0 };
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     gc.totalMs += entry.duration;
     gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    if (entry.detail?.kind === perf.NODE_PERFORMANCE_GC_MINOR) {
+      gc.minorCount++;
+      gc.minorMs += entry.duration;
+      gc.minorMaxMs = Math.max(gc.minorMaxMs, entry.duration);
+    } else gc.otherMaxMs = Math.max(gc.otherMaxMs, entry.duration);
   }
 }).observe({ entryTypes: ['gc'] });
 
@@ -96,10 +107,13 @@ process.on('message', (msg) => {
       loopDelayMaxMs: loopDelay.count ? loopDelay.max / 1e6 : 0,
       gcPauseMs: gc.totalMs,
       gcMaxPauseMs: gc.maxMs,
+      gcMinorCount: gc.minorCount,
+      gcMinorMs: gc.minorMs,
+      gcMinorMaxMs: gc.minorMaxMs,
+      gcOtherMaxMs: gc.otherMaxMs,
     };
     loopDelay.reset();
-    gc.totalMs = 0;
-    gc.maxMs = 0;
+    for (const key of Object.keys(gc)) gc[key] = 0;
     process.send?.({ type: 'stats', memory: process.memoryUsage(), cacheSize: deps.sessionCache.size, ...counters, ...window });
   }
   if (msg?.type === 'profile-start' || msg?.type === 'profile-stop') void profile(msg);

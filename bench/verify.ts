@@ -141,6 +141,10 @@ interface Stats {
   loopDelayMaxMs?: number;
   gcPauseMs?: number;
   gcMaxPauseMs?: number;
+  gcMinorCount?: number;
+  gcMinorMs?: number;
+  gcMinorMaxMs?: number;
+  gcOtherMaxMs?: number;
 }
 
 /** Starts a server script in its own process and waits for its port. */
@@ -530,6 +534,11 @@ async function main(): Promise<void> {
           loop_delay_max_ms: round(after.loopDelayMaxMs ?? 0, 2),
           gc_pause_ms_per_s: round((after.gcPauseMs ?? 0) / verify.seconds, 1),
           gc_max_pause_ms: round(after.gcMaxPauseMs ?? 0, 2),
+          // Scavenges (what checks allocate) apart from the mark-compact pauses (what the heap holds).
+          gc_scavenges_per_s: round((after.gcMinorCount ?? 0) / verify.seconds, 1),
+          gc_scavenge_mean_ms: round((after.gcMinorMs ?? 0) / Math.max(1, after.gcMinorCount ?? 0), 2),
+          gc_scavenge_max_ms: round(after.gcMinorMaxMs ?? 0, 2),
+          gc_major_max_pause_ms: round(after.gcOtherMaxMs ?? 0, 2),
           rss_mb: memory.rssMb,
           peak_rss_mb: memory.peakRssMb,
           heap_used_mb: round(after.memory.heapUsed / 2 ** 20, 1),
