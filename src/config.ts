@@ -261,6 +261,11 @@ export const ConfigSchema = Type.Object(
       description:
         "How far the JavaScript heap may grow past what was live after the last full GC before the next one, in percent (at most 300): keeps a server's memory near what it holds, at some more GC time. 0 leaves it to V8, which allows up to 4 times",
     }),
+    parallel_scavenge: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], {
+      default: 'auto',
+      description:
+        'Whether V8 collects the young generation with helper threads: auto turns them off on a machine of 2 cores or fewer, where they wait for a busy core and lengthen every pause',
+    }),
     metrics: Type.Object(
       {
         token: Type.String({
@@ -493,6 +498,8 @@ export interface Config {
   sessionCache: { maxEntries: number; maxAgeMs: number; maxAgeWithoutBroadcastMs: number };
   /** `twofold serve` only (src/cli/heap-growth.ts); 0 leaves V8's heuristic alone. */
   heapGrowthPercent: number;
+  /** `twofold serve` only (src/cli/parallel-scavenge.ts). */
+  parallelScavenge: 'auto' | 'on' | 'off';
   /** Who may scrape GET /metrics: these networks, or anyone presenting the token. */
   metrics: { token: string; networks: string[] };
   /** Passkeys: the relying party and the origins allowed to use it (src/core/factors/webauthn.ts). */
@@ -789,6 +796,7 @@ function finish(raw: RawConfig, cwd: string, problems: string[]): Config {
       maxAgeWithoutBroadcastMs: duration('session_cache.max_age_without_broadcast', raw.session_cache.max_age_without_broadcast, 0),
     },
     heapGrowthPercent: raw.heap_growth_percent,
+    parallelScavenge: raw.parallel_scavenge,
     metrics: { token: raw.metrics.token, networks: raw.metrics.networks },
     risk: riskSettings(raw.risk, problems),
     webauthn: {

@@ -208,6 +208,14 @@ describe('wrong values are refused, naming the key', () => {
     }
   });
 
+  it('parallel_scavenge is auto (the default), on or off', () => {
+    expect(load({}).parallelScavenge).toBe('auto');
+    expect(load({ env: { TWOFOLD_PARALLEL_SCAVENGE: 'off' } }).parallelScavenge).toBe('off');
+    expect(problemsOf({ env: { TWOFOLD_PARALLEL_SCAVENGE: 'sometimes' } })).toEqual([
+      expect.stringMatching(/^(parallel_scavenge|TWOFOLD_PARALLEL_SCAVENGE): /),
+    ]);
+  });
+
   it('every problem is listed at once, not just the first', () => {
     const problems = problemsOf({ env: { TWOFOLD_PORT: 'x', TWOFOLD_LOGIN_REQUIRE_SECOND_FACTOR: 'maybe' } });
     expect(problems).toHaveLength(2);

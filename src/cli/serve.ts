@@ -3,6 +3,7 @@ import { createDeps } from '../app.js';
 import { issueSetupLinkIfNeeded } from '../auth/setup.js';
 import { loadCliConfig } from './cli-config.js';
 import { applyHeapGrowth } from './heap-growth.js';
+import { applyParallelScavenge } from './parallel-scavenge.js';
 
 interface ServeOptions {
   port?: string;
@@ -38,6 +39,7 @@ export function registerServe(program: Command): void {
 
       const config = loadCliConfig(program, overrides);
       applyHeapGrowth(config.heapGrowthPercent);
+      applyParallelScavenge(config.parallelScavenge);
       const deps = await createDeps(config);
       const app = await buildServer(deps);
       const proxy = config.proxy ? await buildReverseProxy(deps) : null;
