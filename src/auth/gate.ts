@@ -3,8 +3,8 @@ import { decideGate, type GateOutcome } from '../core/access/gate.js';
 import type { Session } from '../core/session/session.js';
 import type { User } from '../store/store.js';
 import type { AuthDeps } from './deps.js';
-import { authenticateCredential } from './credentials.js';
-import { checkContinuity } from './session-continuity.js';
+import { authenticateCredential, type CredentialAuthentication } from './credentials.js';
+import { checkContinuity, type ContinuityOutcome } from './session-continuity.js';
 
 /** The request a proxy asks about: what the user asked of the protected app. */
 export interface ProtectedRequest {
@@ -26,32 +26,45 @@ export interface GateResult {
 export const groupsOf = (user: User): string[] => (user.isAdmin ? ['admins'] : []);
 
 export interface Gate {
-  check(token: string | undefined, request: ProtectedRequest): Promise<GateResult>;
+  /**
+   * Synchronous when nothing needs waiting for (a cached session, no touch due, the same address
+   * and browser): every request of every protected app comes here, and a promise per step of the
+   * way was a measurable part of a check (bench/README.md). Otherwise a promise.
+   */
+  check(token: string | undefined, request: ProtectedRequest): GateResult | Promise<GateResult>;
 }
 
 /** Rules are compiled once; each check is a session lookup (usually cached) and a pure decision. */
 export function createGate(deps: AuthDeps): Gate {
   const rules: CompiledAccessRules = compileAccessRules(deps.config.accessRules, deps.config.defaultPolicy);
+
+  const decide = (identity: GateResult['identity'], drift: ContinuityOutcome | undefined, request: ProtectedRequest): GateResult => {
+    if (drift?.kind === 'revoked') identity = undefined;
+    const subject = identity ? { username: identity.user.username, groups: groupsOf(identity.user) } : undefined;
+    const access = evaluateAccess(rules, { host: request.host, path: request.path, method: request.method, ip: request.ip, subject });
+    const outcome = decideGate(access, identity?.session ?? null, deps.clock.now());
+    // A new network or country mid-session: whatever the rule, a session must step up before it continues.
+    if (drift?.kind === 'step_up' && outcome.kind === 'allow' && outcome.authenticated && access.policy !== 'bypass') {
+      return { outcome: { kind: 'step_up', reason: 'context_changed' }, identity };
+    }
+    return { outcome, identity };
+  };
+
+  const checkAuthenticated = (auth: CredentialAuthentication | undefined, request: ProtectedRequest): GateResult | Promise<GateResult> => {
+    const identity = auth?.kind === 'authenticated' ? { session: auth.session, user: auth.user } : undefined;
+    // Continuous evaluation; the portal's device cookie does not reach the gate (other hosts), so it is not compared here.
+    const checked =
+      identity && request.userAgent !== undefined
+        ? checkContinuity(deps, identity.session, identity.user, { ctx: { ip: request.ip, userAgent: request.userAgent } })
+        : undefined;
+    // Synchronous in the common case (same address and browser): waited for only when it drifted.
+    return checked instanceof Promise ? checked.then((drift) => decide(identity, drift, request)) : decide(identity, checked, request);
+  };
+
   return {
-    async check(token, request) {
-      const auth = token === undefined ? undefined : await authenticateCredential(deps, token);
-      let identity = auth?.kind === 'authenticated' ? { session: auth.session, user: auth.user } : undefined;
-      // Continuous evaluation; the portal's device cookie does not reach the gate (other hosts), so it is not compared here.
-      const checked =
-        identity && request.userAgent !== undefined
-          ? checkContinuity(deps, identity.session, identity.user, { ctx: { ip: request.ip, userAgent: request.userAgent } })
-          : undefined;
-      // Synchronous in the common case (same address and browser): awaited only when it drifted.
-      const drift = checked instanceof Promise ? await checked : checked;
-      if (drift?.kind === 'revoked') identity = undefined;
-      const subject = identity ? { username: identity.user.username, groups: groupsOf(identity.user) } : undefined;
-      const access = evaluateAccess(rules, { host: request.host, path: request.path, method: request.method, ip: request.ip, subject });
-      const outcome = decideGate(access, identity?.session ?? null, deps.clock.now());
-      // A new network or country mid-session: whatever the rule, a session must step up before it continues.
-      if (drift?.kind === 'step_up' && outcome.kind === 'allow' && outcome.authenticated && access.policy !== 'bypass') {
-        return { outcome: { kind: 'step_up', reason: 'context_changed' }, identity };
-      }
-      return { outcome, identity };
+    check(token, request) {
+      const auth = token === undefined ? undefined : authenticateCredential(deps, token);
+      return auth instanceof Promise ? auth.then((found) => checkAuthenticated(found, request)) : checkAuthenticated(auth, request);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { hashToken, looksLikeSecretToken, newSecretToken, newSessionId, type SessionId } from '../core/ids.js';
+import { hashToken, looksLikeSecretToken, newSecretToken, newSessionId, type SessionId, type TokenHash } from '../core/ids.js';
 import {
   sessionStatus,
   startSession,
@@ -14,6 +14,7 @@ import { recordEvent } from './audit.js';
 import { lifetimesOf, type AuthDeps, type RequestContext } from './deps.js';
 import { AppError } from './errors.js';
 import { assertRecentAuthentication } from './sensitive-actions.js';
+import type { CachedAuthentication } from './session-cache.js';
 import { sessionLifetimesFor } from './token-lifetimes.js';
 import { lifetimesForRisk } from '../core/policy/risk-lifetimes.js';
 import type { RiskBand } from '../core/risk/policy.js';
@@ -86,34 +87,44 @@ export type Authentication =
 
 /**
  * Resolves a bearer token to its live session, sliding the idle expiry (throttled write). This is
- * the hot path of every gated request: a cache hit costs a SHA-256 and a map lookup.
+ * the hot path of every gated request: a cache hit costs a SHA-256 and a map lookup. It answers
+ * synchronously when the session cache holds the session and no touch is due (all but about one
+ * check per session per `session.touch_interval`), so a gated request makes no promise on the way;
+ * otherwise it returns a promise. Callers await it either way.
  */
-export async function authenticate(deps: AuthDeps, token: string | undefined): Promise<Authentication> {
+export function authenticate(deps: AuthDeps, token: string | undefined): Authentication | Promise<Authentication> {
   if (!token) return { kind: 'unauthenticated', reason: 'missing' };
   if (!looksLikeSecretToken(token)) return { kind: 'unauthenticated', reason: 'malformed' };
   const tokenHash = hashToken(token);
   const now = deps.clock.now();
-  let found = deps.sessionCache.get(tokenHash);
-  if (!found) {
-    const snapshot = deps.sessionCache.snapshot();
-    const session = await deps.store.sessions.findByTokenHash(tokenHash);
-    if (!session) return { kind: 'unauthenticated', reason: 'unknown' };
-    const user = await deps.store.users.findById(session.userId);
-    if (!user) return { kind: 'unauthenticated', reason: 'user_disabled' };
-    found = { session, user };
-    if (sessionStatus(session, now).kind === 'active' && !user.disabled) deps.sessionCache.set(tokenHash, found, snapshot);
-  }
-  const { session, user } = found;
+  const found = deps.sessionCache.get(tokenHash);
+  return found ? judge(deps, found, now) : lookUp(deps, tokenHash, now);
+}
+
+/** A session the cache does not hold, read from the store (and cached when live). */
+async function lookUp(deps: AuthDeps, tokenHash: TokenHash, now: number): Promise<Authentication> {
+  const snapshot = deps.sessionCache.snapshot();
+  const session = await deps.store.sessions.findByTokenHash(tokenHash);
+  if (!session) return { kind: 'unauthenticated', reason: 'unknown' };
+  const user = await deps.store.users.findById(session.userId);
+  if (!user) return { kind: 'unauthenticated', reason: 'user_disabled' };
+  const found = { session, user };
+  if (sessionStatus(session, now).kind === 'active' && !user.disabled) deps.sessionCache.set(tokenHash, found, snapshot);
+  return judge(deps, found, now);
+}
+
+/** Whether a session found is live now; when a touch is due, the answer waits for it. */
+function judge(deps: AuthDeps, { session, user }: CachedAuthentication, now: number): Authentication | Promise<Authentication> {
   const status = sessionStatus(session, now);
   if (status.kind === 'revoked') return { kind: 'unauthenticated', reason: 'revoked' };
   if (status.kind === 'expired') return { kind: 'unauthenticated', reason: 'expired' };
   if (user.disabled) return { kind: 'unauthenticated', reason: 'user_disabled' };
   const touched = touch(session, now, lifetimesOf(deps.config));
-  if (touched) {
-    await deps.store.sessions.touch(session.id, touched.lastSeenAt, touched.idleExpiresAt);
+  if (!touched) return { kind: 'authenticated', session, user };
+  return deps.store.sessions.touch(session.id, touched.lastSeenAt, touched.idleExpiresAt).then(() => {
     Object.assign(session, touched);
-  }
-  return { kind: 'authenticated', session, user };
+    return { kind: 'authenticated', session, user };
+  });
 }
 
 export async function listSessions(deps: AuthDeps, user: User): Promise<Session[]> {

@@ -1,12 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { groupsOf, type Gate } from '../auth/gate.js';
+import { groupsOf, type Gate, type GateResult } from '../auth/gate.js';
 import { stepUpMethodsOf } from '../auth/sensitive-actions.js';
 import type { AuthDeps } from '../auth/deps.js';
 import { MAX_RETURN_TO_LENGTH } from '../core/access/return-to.js';
 import type { Session } from '../core/session/session.js';
 import type { User } from '../store/store.js';
 import type { ErrorBody } from './errors.js';
-import { forwardedRequest } from './forwarded-request.js';
+import type { GateOutcome } from '../core/access/gate.js';
+import { forwardedRequest, type ForwardedRequest } from './forwarded-request.js';
 
 /**
  * What the forward-auth endpoints answer, decided once for both ways a check arrives: the Fastify
@@ -119,9 +120,11 @@ const refusal = (
 
 /**
  * /auth/request answers 200 / 401 / 403 only, since nginx turns 401 into the redirect itself;
- * /auth/forward answers 200, a 302 to the portal, or 403.
+ * /auth/forward answers 200, a 302 to the portal, or 403. Synchronous when the gate's check is (a
+ * cached session: gate.ts), so the direct path answers a plain check without a promise; otherwise a
+ * promise.
  */
-export async function answerGate(deps: AuthDeps, gate: Gate, mode: GateMode, question: GateQuestion): Promise<GateAnswer> {
+export function answerGate(deps: AuthDeps, gate: Gate, mode: GateMode, question: GateQuestion): GateAnswer | Promise<GateAnswer> {
   const original = forwardedRequest(question, mode === 'request' ? 'original' : 'forwarded');
   if (!original) {
     const expected = mode === 'request' ? 'X-Original-URL' : 'X-Forwarded-Proto/Host/Uri';
@@ -132,13 +135,20 @@ export async function answerGate(deps: AuthDeps, gate: Gate, mode: GateMode, que
     );
   }
   const { url, method } = original;
-  const result = await gate.check(question.token, {
+  const result = gate.check(question.token, {
     host: url.hostname,
     path: url.pathname,
     method,
     ip: question.ip,
     userAgent: (question.headers['user-agent'] ?? '').slice(0, 512),
   });
+  return result instanceof Promise
+    ? result.then((checked) => answerTo(deps, mode, original, checked))
+    : answerTo(deps, mode, original, result);
+}
+
+/** The answer to a check the gate has decided. */
+function answerTo(deps: AuthDeps, mode: GateMode, { url, method }: ForwardedRequest, result: GateResult): GateAnswer | Promise<GateAnswer> {
   const outcome = result.outcome;
   switch (outcome.kind) {
     case 'allow':
@@ -155,23 +165,34 @@ export async function answerGate(deps: AuthDeps, gate: Gate, mode: GateMode, que
       if (mode === 'forward' && (method === 'GET' || method === 'HEAD')) return { status: 302, headers: { location } };
       const headers = { 'x-twofold-location': location };
       if (outcome.kind === 'sign_in') return refusal(401, 'unauthenticated', 'Sign in first.', { location }, headers);
-      const maxAge = outcome.maxAuthAgeMs === undefined ? null : Math.floor(outcome.maxAuthAgeMs / 1000);
-      return refusal(
-        401,
-        'step_up_required',
-        'A fresh second factor is required.',
-        {
-          location,
-          max_auth_age: maxAge,
-          // The same machine-readable shape as the API's step_up_required (auth/sensitive-actions.ts).
-          step_up: {
-            reason: outcome.reason === 'second_factor' ? 'aal' : outcome.reason === 'context_changed' ? 'context_changed' : 'stale',
-            methods: result.identity ? await stepUpMethodsOf(deps, result.identity.user) : [],
-            max_age_s: maxAge,
-          },
-        },
-        headers,
-      );
+      return stepUpRefusal(deps, outcome, result.identity?.user, location, headers);
     }
   }
+}
+
+/** A 401 asking for a fresh factor, with the methods the user can use (read from the store). */
+async function stepUpRefusal(
+  deps: AuthDeps,
+  outcome: Extract<GateOutcome, { kind: 'step_up' }>,
+  user: User | undefined,
+  location: string,
+  headers: Readonly<Record<string, string>>,
+): Promise<GateAnswer> {
+  const maxAge = outcome.maxAuthAgeMs === undefined ? null : Math.floor(outcome.maxAuthAgeMs / 1000);
+  return refusal(
+    401,
+    'step_up_required',
+    'A fresh second factor is required.',
+    {
+      location,
+      max_auth_age: maxAge,
+      // The same machine-readable shape as the API's step_up_required (auth/sensitive-actions.ts).
+      step_up: {
+        reason: outcome.reason === 'second_factor' ? 'aal' : outcome.reason === 'context_changed' ? 'context_changed' : 'stale',
+        methods: user ? await stepUpMethodsOf(deps, user) : [],
+        max_age_s: maxAge,
+      },
+    },
+    headers,
+  );
 }

@@ -89,22 +89,29 @@ export function gateFastPath(ctx: HttpContext, options: GateFastPathOptions): Ga
           ? options.parseCookie(cookie)[sessionCookie]
           : undefined;
       const ip = options.trust ? proxyAddr(request, options.trust) : (request.socket.remoteAddress ?? '');
-      answerGate(ctx.deps, gate, mode, { method: request.method ?? 'GET', headers: request.headers, ip, token }).then(
-        (answer) =>
-          later(() => {
-            try {
-              write(response, request.method ?? 'GET', answer, genReqId(request));
-            } catch {
-              // writeHead refused the head (it sends nothing until end): Fastify answers instead.
-              if (!response.headersSent) return fallback();
-              response.destroy();
-              return;
-            }
-            options.metrics.observeValidation('forward_auth', answer.status, (performance.now() - started) / 1000);
-          }),
+      const respond = (answer: GateAnswer): void =>
+        later(() => {
+          try {
+            write(response, request.method ?? 'GET', answer, genReqId(request));
+          } catch {
+            // writeHead refused the head (it sends nothing until end): Fastify answers instead.
+            if (!response.headersSent) return fallback();
+            response.destroy();
+            return;
+          }
+          options.metrics.observeValidation('forward_auth', answer.status, (performance.now() - started) / 1000);
+        });
+      let answer: GateAnswer | Promise<GateAnswer>;
+      try {
+        // Synchronous for a cached session (gate-answer.ts): no promise on the way of most checks.
+        answer = answerGate(ctx.deps, gate, mode, { method: request.method ?? 'GET', headers: request.headers, ip, token });
+      } catch {
         // Nothing was written yet: Fastify answers it again, and maps the error as it does for any route.
-        () => fallback(),
-      );
+        fallback();
+        return true;
+      }
+      if (answer instanceof Promise) answer.then(respond, () => fallback());
+      else respond(answer);
       return true;
     },
     get handled() {
