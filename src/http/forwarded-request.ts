@@ -25,7 +25,7 @@ export interface ForwardedRequest {
  */
 export type ForwardedSource = 'original' | 'forwarded';
 
-const HOST =
+export const HOST =
   /^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i;
 const METHOD = /^[A-Z]{1,16}$/;
 /**
@@ -34,7 +34,7 @@ const METHOD = /^[A-Z]{1,16}$/;
  * one ("/adm\u00efn", or UTF-8 read as latin1) could be judged here as one path and routed by the app
  * as another, slipping past a rule written for the ASCII path, so it is refused, not encoded.
  */
-const BAD_URI_CHARS = /[\u0000-\u0020\\#\u007f-\uffff]/;
+export const BAD_URI_CHARS = /[\u0000-\u0020\\#\u007f-\uffff]/;
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
 /** What is read of the proxy's request: its method and headers (a Fastify request or a bare node:http one). */
@@ -120,11 +120,32 @@ export function parsedUrl(proto: string, host: string, uri: string): URL | null 
   return url;
 }
 
-/** Builds the URL from already separated parts, each checked: no way to smuggle a path in the host. */
+/**
+ * Builds the URL from already separated parts, each checked: no way to smuggle a path in the host.
+ * A plain host and target (plainUrl) pass HOST and BAD_URI_CHARS by construction, so those two are
+ * asked only of what is not plain.
+ */
 function fromParts(proto: string, host: string, uri: string): OriginalUrl | null {
-  if ((proto !== 'http' && proto !== 'https') || !HOST.test(host) || host.length > 260) return null;
-  if (!uri.startsWith('/') || uri.startsWith('//') || uri.length > 8192 || BAD_URI_CHARS.test(uri)) return null;
-  return plainUrl(proto, host, uri) ?? parsedUrl(proto, host, uri);
+  if ((proto !== 'http' && proto !== 'https') || host.length > 260) return null;
+  if (!uri.startsWith('/') || uri.startsWith('//') || uri.length > 8192) return null;
+  const plain = plainUrl(proto, host, uri);
+  if (plain !== null) return plain;
+  if (!HOST.test(host) || BAD_URI_CHARS.test(uri)) return null;
+  return parsedUrl(proto, host, uri);
+}
+
+/**
+ * X-Original-URL split into scheme (lower case), host and target, by hand rather than by the URL
+ * parser: a Host of "app?" or "app#" or "user@app" must not move the path. The same split as
+ * /^(https?):\/\/([^/]*)(\/.*)?$/is without the match array; null when it is not http(s).
+ */
+export function splitOriginalUrl(original: string): [proto: string, host: string, target: string] | null {
+  const colon = original.indexOf('://');
+  if (colon !== 4 && colon !== 5) return null;
+  const proto = original.slice(0, colon).toLowerCase();
+  if (proto !== 'http' && proto !== 'https') return null;
+  const slash = original.indexOf('/', colon + 3);
+  return slash < 0 ? [proto, original.slice(colon + 3), '/'] : [proto, original.slice(colon + 3, slash), original.slice(slash)];
 }
 
 /** A request target ("/path?query") received directly, on the public URL of the built-in proxy; null when malformed or ambiguous. */
@@ -145,10 +166,9 @@ export function forwardedRequest(request: ProxiedRequest, source: ForwardedSourc
   if (source === 'original') {
     const original = header(request, 'x-original-url');
     if (original === undefined || original.length > 8192) return null;
-    // Split by hand, not by the URL parser: a Host of "app?" or "app#" or "user@app" must not move the path.
-    const parts = /^(https?):\/\/([^/]*)(\/.*)?$/is.exec(original);
+    const parts = splitOriginalUrl(original);
     if (!parts) return null;
-    url = fromParts(parts[1]!.toLowerCase(), parts[2]!, parts[3] ?? '/');
+    url = fromParts(parts[0], parts[1], parts[2]);
   } else {
     const proto = (header(request, 'x-forwarded-proto') ?? '').split(',')[0]!.trim().toLowerCase();
     const host = (header(request, 'x-forwarded-host') ?? '').split(',')[0]!.trim();

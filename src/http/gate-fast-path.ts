@@ -56,19 +56,38 @@ export function gateFastPath(ctx: HttpContext, options: GateFastPathOptions): Ga
   let handled = 0;
 
   // The head as a flat [name, value, ...] list: node:http takes it as it is, where an object built
-  // by spreading (the identity headers plus a few) cost about 5 us more per answer in V8.
+  // by spreading (the identity headers plus a few) cost about 5 us more per answer in V8. One list
+  // serves every answer, filled in place: writeHead reads it at once into the head's text and keeps
+  // nothing, and a new list grown by 20 pushes was about 500 bytes of garbage per answer.
+  const head: string[] = [];
   const write = (response: ServerResponse, method: string, answer: GateAnswer, requestId: string): void => {
     const body = answer.error ? JSON.stringify(answer.error) : '';
-    const head: string[] = [];
-    for (const name in answer.headers) head.push(name, answer.headers[name]!);
-    if (answer.status === 200) head.push('cache-control', 'no-store');
-    else {
-      for (const [name, value] of options.securityHeaders) head.push(name, value);
-      if (body) head.push('content-type', 'application/json; charset=utf-8');
+    let n = 0;
+    for (const name in answer.headers) {
+      head[n++] = name;
+      head[n++] = answer.headers[name]!;
     }
-    head.push('x-request-id', requestId);
+    if (answer.status === 200) {
+      head[n++] = 'cache-control';
+      head[n++] = 'no-store';
+    } else {
+      for (const [name, value] of options.securityHeaders) {
+        head[n++] = name;
+        head[n++] = value;
+      }
+      if (body) {
+        head[n++] = 'content-type';
+        head[n++] = 'application/json; charset=utf-8';
+      }
+    }
+    head[n++] = 'x-request-id';
+    head[n++] = requestId;
     // As Fastify: an empty HEAD answer carries no length.
-    if (body || method !== 'HEAD') head.push('content-length', String(Buffer.byteLength(body)));
+    if (body || method !== 'HEAD') {
+      head[n++] = 'content-length';
+      head[n++] = String(Buffer.byteLength(body));
+    }
+    head.length = n;
     response.writeHead(answer.status, head).end(body);
   };
 
