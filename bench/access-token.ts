@@ -27,7 +27,7 @@ try {
   const tokenSession = await issueSession(deps, user, 'full', amr, ctx, 'tokens');
   const { accessToken } = await issueAccessToken(deps, tokenSession.session);
 
-  async function perOp(run: () => Promise<{ kind: string }>): Promise<number> {
+  async function perOp(run: () => { kind: string } | Promise<{ kind: string }>): Promise<number> {
     for (let i = 0; i < 1000; i++) if ((await run()).kind !== 'authenticated') throw new Error('not authenticated');
     const start = process.hrtime.bigint();
     for (let i = 0; i < iterations; i++) await run();

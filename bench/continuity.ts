@@ -45,7 +45,7 @@ try {
     for (let i = 0; i < n; i++) run();
     return Number(process.hrtime.bigint() - start) / n;
   };
-  const asyncUs = async (run: () => Promise<unknown>, n: number): Promise<number> => {
+  const asyncUs = async (run: () => unknown, n: number): Promise<number> => {
     for (let i = 0; i < 1000; i++) await run();
     const start = process.hrtime.bigint();
     for (let i = 0; i < n; i++) await run();

@@ -179,14 +179,20 @@ async function startChild(script: string, env: Record<string, string>): Promise<
       else reject(new Error(`${script} said ${JSON.stringify(msg)}`));
     });
   });
+  // A child that dies meanwhile fails the bench at once instead of leaving it waiting for ever.
   const ask = <T>(message: Record<string, unknown>, answer: string) =>
-    new Promise<T>((resolveAnswer) => {
+    new Promise<T>((resolveAnswer, rejectAnswer) => {
+      const onExit = (code: number | null, signal: string | null) =>
+        rejectAnswer(new Error(`${script} exited (${signal ?? code}) before answering ${JSON.stringify(message)}`));
       const onMessage = (msg: T & { type?: string }) => {
         if (msg?.type !== answer) return;
         child.off('message', onMessage);
+        child.off('exit', onExit);
         resolveAnswer(msg);
       };
+      if (child.exitCode !== null || child.signalCode !== null) return onExit(child.exitCode, child.signalCode);
       child.on('message', onMessage);
+      child.once('exit', onExit);
       child.send(message);
     });
   return {
@@ -349,7 +355,12 @@ async function measurePair(
   connections: number,
   tokenFile: string,
   options: Options,
-  hooks: { beforeMeasure?: () => Promise<void>; afterMeasure?: () => Promise<void> },
+  hooks: {
+    beforeMeasure?: () => Promise<void>;
+    afterMeasure?: () => Promise<void>;
+    /** Around each of twofold's measured runs (not the limit's, while twofold idles). */
+    aroundVerifyRun?: (open: boolean) => Promise<void>;
+  },
 ): Promise<{ limit: Measurement; turnLimit: Measurement | undefined; verify: Measurement }> {
   if (options.warmup > 0) {
     runWrk(limit.port, connections, options.warmup, tokenFile, options);
@@ -364,7 +375,9 @@ async function measurePair(
   for (let i = 0; i < options.rounds; i++) {
     limitRuns.push(run(limit, connections, seconds, tokenFile, options));
     if (turnLimit) turnLimitRuns.push(run(turnLimit, connections, seconds, tokenFile, options));
+    await hooks.aroundVerifyRun?.(true);
     verifyRuns.push(run(twofold, connections, seconds, tokenFile, options));
+    await hooks.aroundVerifyRun?.(false);
   }
   await hooks.afterMeasure?.();
   return { limit: summarize(limitRuns), turnLimit: turnLimit ? summarize(turnLimitRuns) : undefined, verify: summarize(verifyRuns) };
@@ -494,6 +507,10 @@ async function main(): Promise<void> {
           afterMeasure: async () => {
             if (profilePath) await twofold.ask({ type: 'profile-stop', path: profilePath }, 'profile-stop-done');
           },
+          // GC pauses and event-loop delay are counted during twofold's own runs only.
+          aroundVerifyRun: async (open) => {
+            await twofold.ask({ type: 'window', open }, 'window-done');
+          },
         });
         const after = await twofold.stats();
         const memory = memoryOf(twofold.process.pid!);
@@ -528,8 +545,8 @@ async function main(): Promise<void> {
           touches: (after.touches ?? 0) - (before?.touches ?? 0),
           cache_hit_ratio: round(1 - ((after.storeLookups ?? 0) - (before?.storeLookups ?? 0)) / Math.max(1, verify.requests), 3),
           cache_entries: after.cacheSize ?? 0,
-          // Over the whole measured window (limit rounds included, when twofold idles): event-loop
-          // blocking and GC pauses in twofold, the usual sources of its tail latency.
+          // During twofold's measured runs (not the limit's, while it idles): event-loop blocking and
+          // GC pauses in twofold, the usual sources of its tail latency.
           loop_delay_p99_ms: round(after.loopDelayP99Ms ?? 0, 2),
           loop_delay_max_ms: round(after.loopDelayMaxMs ?? 0, 2),
           gc_pause_ms_per_s: round((after.gcPauseMs ?? 0) / verify.seconds, 1),
