@@ -200,6 +200,28 @@ describe('the direct forward-auth path', () => {
     }
   });
 
+  it('hands a check whose session lookup throws at once (a cached check is synchronous) to Fastify, which answers as for any error; the next check is served again', async () => {
+    const cache = h.deps.sessionCache;
+    const get = cache.get;
+    // A failure where the synchronous path reads: the session cache (its change log read can fail with the disk).
+    cache.get = () => {
+      throw new Error('disk I/O error');
+    };
+    let socket: Answer;
+    let fastify: Answer;
+    try {
+      socket = await overSocket('GET', '/auth/request', { ...url('/reports'), Cookie: fresh });
+      fastify = await throughFastify('GET', '/auth/request', { ...url('/reports'), Cookie: fresh });
+    } finally {
+      cache.get = get;
+    }
+    expect(socket.status).toBe(fastify.status);
+    expect(socket.status).not.toBe(200);
+    expect(socket.body).toBe(fastify.body);
+    expect(socket.body).not.toContain('disk I/O error');
+    expect((await overSocket('GET', '/auth/request', { ...url('/reports'), Cookie: fresh })).status).toBe(200);
+  });
+
   it('leaves what is unusual to Fastify: a query string, a trailing slash, a body', async () => {
     const before = (h.app as unknown as { gateFastPath: { handled: number } }).gateFastPath.handled;
     expect((await overSocket('GET', '/auth/request?x=1', { ...url('/reports'), Cookie: fresh })).status).toBe(200);
