@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 export type ParallelScavenge = 'auto' | 'on' | 'off';
 
 /** The core count at and under which `auto` collects the young generation on the main thread alone. */
-export const SERIAL_SCAVENGE_MAX_CORES = 2;
+const SERIAL_SCAVENGE_MAX_CORES = 2;
 
 /**
  * Whether scavenges should use helper threads. V8 splits each scavenge of the young generation (run

@@ -2,11 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { groupsOf, type Gate, type GateResult } from '../auth/gate.js';
 import { stepUpMethodsOf } from '../auth/sensitive-actions.js';
 import type { AuthDeps } from '../auth/deps.js';
+import type { GateOutcome } from '../core/access/gate.js';
 import { MAX_RETURN_TO_LENGTH } from '../core/access/return-to.js';
 import type { Session } from '../core/session/session.js';
 import type { User } from '../store/store.js';
 import type { ErrorBody } from './errors.js';
-import type { GateOutcome } from '../core/access/gate.js';
 import { forwardedRequest, type ForwardedRequest } from './forwarded-request.js';
 
 /**
