@@ -13,8 +13,8 @@
 // slices, and in how many pairs B used less CPU.
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { startGate } from './gate-driver.mjs';
 
 const [distA, distB, dataDir, tokenFile, secondsArg = '20', tokensArg = '10000'] = process.argv.slice(2);
 if (!distA || !distB || !dataDir || !tokenFile) {
@@ -23,68 +23,25 @@ if (!distA || !distB || !dataDir || !tokenFile) {
 const tokens = readFileSync(tokenFile, 'utf8').trim().split('\n').slice(0, Number(tokensArg));
 const scratch = mkdtempSync(join(tmpdir(), 'gate-cpu-ab-'));
 
-/** One build, started on its own copy of the data directory; returns a function answering n checks. */
+/** One build, started on its own copy of the data directory. */
 async function start(dist, name) {
-  const url = pathToFileURL(resolve(dist)).href;
-  const { createDeps } = await import(`${url}/src/app.js`);
-  const { loadConfig } = await import(`${url}/src/config.js`);
-  const { buildServer } = await import(`${url}/src/http/server.js`);
   const copy = join(scratch, name);
   cpSync(dataDir, copy, { recursive: true, filter: (path) => !/-(wal|shm)$/.test(path) });
-  const config = loadConfig({
-    env: {},
-    overrides: { data_dir: copy, host: '127.0.0.1', port: 0, public_url: 'http://127.0.0.1', log_level: 'warn' },
-  });
-  const deps = await createDeps(config);
-  const app = await buildServer(deps);
-  await app.ready();
-  const fastPath = app.gateFastPath;
-  let answered = 0;
-  let refused = 0;
-  const response = {
-    headersSent: false,
-    writeHead(status) {
-      if (status !== 200) refused++;
-      return this;
-    },
-    end() {
-      answered++;
-    },
-    destroy() {},
-  };
-  const socket = { remoteAddress: '127.0.0.1' };
-  const request = (token) => ({
-    url: '/auth/request',
-    method: 'GET',
-    socket,
-    headers: {
-      host: '127.0.0.1',
-      'x-original-url': 'https://app.example.com/x',
-      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
-      cookie: `twofold_session=${token}`,
-    },
-  });
-  const fallback = () => {
-    throw new Error(`${name}: the direct path handed a check to Fastify`);
-  };
+  const gate = await startGate(dist, copy);
   return {
     /** 50 checks (random tokens, or `from` onwards), answered by the end of the next turn. */
     turn(from) {
       for (let j = 0; j < 50; j++) {
-        const token = from === undefined ? tokens[Math.floor(Math.random() * tokens.length)] : tokens[(from + j) % tokens.length];
-        fastPath.handle(request(token), response, fallback);
+        gate.check(from === undefined ? tokens[Math.floor(Math.random() * tokens.length)] : tokens[(from + j) % tokens.length]);
       }
     },
     get answered() {
-      return answered;
+      return gate.answered;
     },
     get refused() {
-      return refused;
+      return gate.refused;
     },
-    async close() {
-      await app.close();
-      await deps.store.close?.();
-    },
+    close: () => gate.close(),
   };
 }
 

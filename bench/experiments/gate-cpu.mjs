@@ -11,60 +11,17 @@
 // GATE_CPU_ALLOCATIONS=1 instead samples what the measured checks allocate (V8's sampling heap
 // profiler, garbage included) and prints the top allocating functions, in bytes per check.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { startGate } from './gate-driver.mjs';
 
 const [dataDir, tokenFile, secondsArg = '10', tokensArg = '10000'] = process.argv.slice(2);
 if (!dataDir || !tokenFile) throw new Error('usage: gate-cpu.mjs <data dir> <token file> [seconds] [tokens]');
-const dist = pathToFileURL(resolve(process.env.BENCH_DIST ?? new URL('../../dist', import.meta.url).pathname)).href;
-const { createDeps } = await import(`${dist}/src/app.js`);
-const { loadConfig } = await import(`${dist}/src/config.js`);
-const { buildServer } = await import(`${dist}/src/http/server.js`);
-
-const config = loadConfig({
-  env: {},
-  overrides: { data_dir: dataDir, host: '127.0.0.1', port: 0, public_url: 'http://127.0.0.1', log_level: 'warn' },
-});
-const deps = await createDeps(config);
-const app = await buildServer(deps);
-await app.ready();
-const fastPath = app.gateFastPath;
+const gate = await startGate(process.env.BENCH_DIST ?? new URL('../../dist', import.meta.url).pathname, dataDir);
 const tokens = readFileSync(tokenFile, 'utf8').trim().split('\n').slice(0, Number(tokensArg));
-
-let answered = 0;
-let refused = 0;
-const response = {
-  headersSent: false,
-  writeHead(status) {
-    if (status !== 200) refused++;
-    return this;
-  },
-  end() {
-    answered++;
-  },
-  destroy() {},
-};
-const socket = { remoteAddress: '127.0.0.1' };
-const request = (token) => ({
-  url: '/auth/request',
-  method: 'GET',
-  socket,
-  headers: {
-    host: '127.0.0.1',
-    'x-original-url': 'https://app.example.com/x',
-    'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
-    // As bench/rotate.lua sends it (http public URL: no cookie prefix).
-    cookie: `twofold_session=${token}`,
-  },
-});
-const fallback = () => {
-  throw new Error('the direct path handed a check to Fastify');
-};
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 // Prime: every token once, so the cache holds them (as the bench's priming does).
 for (let i = 0; i < tokens.length; i += 50) {
-  for (let j = i; j < Math.min(tokens.length, i + 50); j++) fastPath.handle(request(tokens[j]), response, fallback);
+  for (let j = i; j < Math.min(tokens.length, i + 50); j++) gate.check(tokens[j]);
   await turn();
   await turn();
 }
@@ -72,32 +29,31 @@ const allocations = process.env.GATE_CPU_ALLOCATIONS === '1' ? await startAlloca
 const seconds = Number(secondsArg);
 const perSecond = [];
 const started = process.cpuUsage();
-const startedAnswered = answered;
+const startedAnswered = gate.answered;
 for (let s = 0; s < seconds; s++) {
   const cpu = process.cpuUsage();
-  const before = answered;
+  const before = gate.answered;
   const until = performance.now() + 1000;
   while (performance.now() < until) {
-    for (let j = 0; j < 50; j++) fastPath.handle(request(tokens[Math.floor(Math.random() * tokens.length)]), response, fallback);
+    for (let j = 0; j < 50; j++) gate.check(tokens[Math.floor(Math.random() * tokens.length)]);
     await turn();
   }
   await turn();
   const used = process.cpuUsage(cpu);
-  perSecond.push(Math.round(((used.user + used.system) / (answered - before)) * 100) / 100);
+  perSecond.push(Math.round(((used.user + used.system) / (gate.answered - before)) * 100) / 100);
 }
 const used = process.cpuUsage(started);
-const checks = answered - startedAnswered;
+const checks = gate.answered - startedAnswered;
 if (allocations) await allocations.report(checks);
 console.log(
   JSON.stringify({
     checks,
-    refused,
+    refused: gate.refused,
     cpu_us_per_check: Math.round(((used.user + used.system) / checks) * 100) / 100,
     per_second: perSecond,
   }),
 );
-await app.close();
-await deps.store.close?.();
+await gate.close();
 process.exit(0);
 
 async function startAllocationSampling() {
