@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+// reply.setCookie is declared by @fastify/cookie (registered in server.ts): its types, for whoever compiles this file alone.
+import type {} from '@fastify/cookie';
 import type { Config } from '../config.js';
 
 /**
