@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TouchBatch } from '../../src/store/batched-touches.js';
-import { startBackgroundWriter, WAL_SIZE_LIMIT } from '../../src/store/sqlite/background-writer.js';
+import { startBackgroundWriter } from '../../src/store/sqlite/background-writer.js';
+import { WAL_SIZE_LIMIT } from '../../src/store/sqlite/connection-settings.js';
 import { applyConnectionPragmas } from '../../src/store/sqlite/open.js';
 
 /**

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { TouchBatch, TouchBatchWriter } from '../batched-touches.js';
+import { sharedPragmas } from './connection-settings.js';
 
 /**
  * The SQLite writes that need not hold up a request, on one thread with a second connection to the
@@ -47,15 +48,6 @@ export interface BackgroundWriterOptions {
 
 const ROWS_PER_TRANSACTION = 64;
 
-/**
- * What the WAL file is cut back to when it starts over (SQLite's journal_size_limit, in bytes).
- * A WAL is reused from its start once a checkpoint has copied all of it, but the file keeps the
- * size of the largest burst it ever held (a mass revocation, an import) until the last connection
- * closes. Steady load stays far below this: 10.8 MB through 150 s of 5 sign-ins, 20 rotations
- * and 5 logouts a second (`npm run bench:soak`, bench/README.md).
- */
-export const WAL_SIZE_LIMIT = 32 * 1024 * 1024;
-
 /** One touch: times only move forward, and a revoked session is left alone. Parameters: lastSeenAt, idleExpiresAt, id. */
 export const TOUCH_SQL =
   'UPDATE sessions SET last_seen_at = max(last_seen_at, ?), idle_expires_at = max(idle_expires_at, ?) WHERE id = ? AND revoked_at IS NULL';
@@ -73,10 +65,9 @@ try {
   // not Linux: the thread keeps the process's priority
 }
 const db = new Database(workerData.path);
-db.pragma('synchronous = ' + workerData.synchronous);
-db.pragma('journal_size_limit = ' + workerData.walSizeLimit);
-// A PASSIVE checkpoint never waits on the busy handler; a touch transaction waits for the serving connection's write.
-db.pragma('busy_timeout = 5000');
+// The serving connection's settings (connection-settings.ts). A PASSIVE checkpoint never waits on the
+// busy handler; a touch transaction waits for the serving connection's write.
+for (const pragma of workerData.pragmas) db.pragma(pragma);
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
@@ -123,12 +114,11 @@ export function startBackgroundWriter(
     workerData: {
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       path,
-      synchronous: options.synchronous === 'full' ? 'FULL' : 'NORMAL',
+      pragmas: sharedPragmas(options.synchronous),
       checkpointIntervalMs: options.checkpointIntervalMs ?? 1000,
       rowsPerTransaction: ROWS_PER_TRANSACTION,
       touchSql: TOUCH_SQL,
       niceness: options.niceness ?? 10,
-      walSizeLimit: WAL_SIZE_LIMIT,
     },
   });
   // A server that is closing does not wait for it, unless a batch is on its way (below).

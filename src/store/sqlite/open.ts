@@ -7,7 +7,8 @@ import { assertSchemaCurrent, migrateToLatest } from '../migrations/index.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import { oncePerTurn } from './turn-memo.js';
 import { cacheInvalidationReader } from './cache-invalidations.js';
-import { startBackgroundWriter, TOUCH_SQL, WAL_SIZE_LIMIT } from './background-writer.js';
+import { startBackgroundWriter, TOUCH_SQL } from './background-writer.js';
+import { sharedPragmas } from './connection-settings.js';
 import { withBatchedTouches, type TouchBatch, type TouchBatchWriter } from '../batched-touches.js';
 import type { ExternalChanges, Store } from '../store.js';
 
@@ -120,15 +121,10 @@ export function dataVersionReader(sqlite: BetterSqlite3.Database, path: string):
 
 /** The settings of every connection twofold opens on its SQLite file. */
 export function applyConnectionPragmas(sqlite: BetterSqlite3.Database, synchronous: 'normal' | 'full'): void {
-  // WAL lets readers (session validation) proceed while a writer commits. synchronous=NORMAL in WAL
-  // mode keeps every committed transaction across a crash of the process (the commit is in the WAL
-  // file, in the OS page cache); only an OS crash or power loss can lose the last ones, which FULL
-  // (an fsync of the WAL per commit) prevents. docs/security/crash-safety.md.
+  // WAL lets readers (session validation) proceed while a writer commits.
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
-  sqlite.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  for (const pragma of sharedPragmas(synchronous)) sqlite.pragma(pragma);
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
 }
 
 /** Opens (creating if needed) the embedded SQLite store and brings its schema up to date. */
