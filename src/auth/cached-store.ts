@@ -27,9 +27,10 @@ export function withSessionCache(store: Store, cache: SessionCache, bus?: Evicti
         cache.evictUser(userId);
         return announced(sessions.revokeAllForUser(userId, now, reason, exceptId), { kind: 'user', id: userId });
       },
-      async touch(id, lastSeenAt, idleExpiresAt) {
-        await sessions.touch(id, lastSeenAt, idleExpiresAt);
-        cache.touched(id, lastSeenAt, idleExpiresAt);
+      touch(id, lastSeenAt, idleExpiresAt) {
+        const written = sessions.touch(id, lastSeenAt, idleExpiresAt);
+        if (written === undefined) return void cache.touched(id, lastSeenAt, idleExpiresAt);
+        return written.then(() => cache.touched(id, lastSeenAt, idleExpiresAt));
       },
     },
     users: {

@@ -27,7 +27,7 @@ export const groupsOf = (user: User): string[] => (user.isAdmin ? ['admins'] : [
 
 export interface Gate {
   /**
-   * Synchronous when nothing needs waiting for (a cached session, no touch due, the same address
+   * Synchronous when nothing needs waiting for (a cached session, a touch at most queued, the same address
    * and browser): every request of every protected app comes here, and a promise per step of the
    * way was a measurable part of a check (bench/README.md). Otherwise a promise.
    */

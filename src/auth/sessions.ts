@@ -88,9 +88,10 @@ export type Authentication =
 /**
  * Resolves a bearer token to its live session, sliding the idle expiry (throttled write). This is
  * the hot path of every gated request: a cache hit costs a SHA-256 and a map lookup. It answers
- * synchronously when the session cache holds the session and no touch is due (all but about one
- * check per session per `session.touch_interval`), so a gated request makes no promise on the way;
- * otherwise it returns a promise. Callers await it either way.
+ * synchronously when the session cache holds the session and any touch due is only queued (the
+ * serving stores batch them: batched-touches.ts), so a gated request makes no promise on the way;
+ * otherwise (a cache miss, a store that writes the touch at once) it returns a promise. Callers
+ * await it either way.
  */
 export function authenticate(deps: AuthDeps, token: string | undefined): Authentication | Promise<Authentication> {
   if (!token) return { kind: 'unauthenticated', reason: 'missing' };
@@ -113,7 +114,7 @@ async function lookUp(deps: AuthDeps, tokenHash: TokenHash, now: number): Promis
   return judge(deps, found, now);
 }
 
-/** Whether a session found is live now; when a touch is due, the answer waits for it. */
+/** Whether a session found is live now; when a touch is due and the store writes it at once, the answer waits for it. */
 function judge(deps: AuthDeps, { session, user }: CachedAuthentication, now: number): Authentication | Promise<Authentication> {
   const status = sessionStatus(session, now);
   if (status.kind === 'revoked') return { kind: 'unauthenticated', reason: 'revoked' };
@@ -121,10 +122,12 @@ function judge(deps: AuthDeps, { session, user }: CachedAuthentication, now: num
   if (user.disabled) return { kind: 'unauthenticated', reason: 'user_disabled' };
   const touched = touch(session, now, lifetimesOf(deps.config));
   if (!touched) return { kind: 'authenticated', session, user };
-  return deps.store.sessions.touch(session.id, touched.lastSeenAt, touched.idleExpiresAt).then(() => {
+  const written = deps.store.sessions.touch(session.id, touched.lastSeenAt, touched.idleExpiresAt);
+  const authenticated = (): Authentication => {
     Object.assign(session, touched);
     return { kind: 'authenticated', session, user };
-  });
+  };
+  return written === undefined ? authenticated() : written.then(authenticated);
 }
 
 export async function listSessions(deps: AuthDeps, user: User): Promise<Session[]> {

@@ -133,10 +133,12 @@ export function withBatchedTouches(
       async listActive(now, filter) {
         return (await store.sessions.listActive(now, filter)).map(withPending);
       },
-      async touch(id, lastSeenAt, idleExpiresAt) {
+      // Queued, not written: the caller has nothing to wait for (a batch that fails goes to onError).
+      touch(id, lastSeenAt, idleExpiresAt) {
         pending.set(id, lastSeenAt, idleExpiresAt);
         if (pending.size >= maxBatch) void flush();
         else timer ??= setTimeout(() => void flush(), intervalMs).unref();
+        return undefined;
       },
     },
     async close() {

@@ -83,7 +83,11 @@ export interface SessionStore {
   create(session: Session, tokenHash: TokenHash): Promise<void>;
   findByTokenHash(tokenHash: TokenHash): Promise<Session | undefined>;
   findById(id: SessionId): Promise<Session | undefined>;
-  touch(id: SessionId, lastSeenAt: number, idleExpiresAt: number): Promise<void>;
+  /**
+   * Slides the idle expiry. Nothing to wait for (undefined) when the write was only queued
+   * (batched-touches.ts, whose errors go to its own handler); a promise when it is made now.
+   */
+  touch(id: SessionId, lastSeenAt: number, idleExpiresAt: number): Promise<void> | undefined;
   /** Sessions neither revoked nor expired at `now`, newest first. */
   listActive(now: number, filter?: SessionFilter): Promise<Session[]>;
   /** False when the session was already revoked or does not exist. */
