@@ -12,6 +12,8 @@ export async function startGate(dist, dataDir) {
   const { buildServer } = await import(`${url}/src/http/server.js`);
   const config = loadConfig({
     env: {},
+    // GATE_CONFIG_FILE: a twofold.yaml for both builds (e.g. session.touch_interval: 0s, a touch per check).
+    file: process.env.GATE_CONFIG_FILE,
     overrides: { data_dir: dataDir, host: '127.0.0.1', port: 0, public_url: 'http://127.0.0.1', log_level: 'warn' },
   });
   const deps = await createDeps(config);
