@@ -5,11 +5,12 @@
  * the server never share an event loop. Talks to its parent over IPC: 'ready' with the port, then
  * 'stats' whenever asked.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Session } from 'node:inspector/promises';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { constants as perf, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { constants as perf, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 
 // BENCH_DIST compares builds (A/B): a directory holding src/ compiled, default ../dist.
 const dist = pathToFileURL(resolve(process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname)).href;
@@ -86,6 +87,64 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+// BENCH_TRACE_DIR (verify.ts --trace): what fell inside each stall of the event loop during a measured
+// window. A 1 ms timer more than 4 ms late is a stall; each is listed with the GC pauses and the SQLite
+// statements over 0.1 ms on this thread that started within it (or just before), followed by the
+// slow statements by SQL text. Written as <dir>/<label>-<n>.txt when the window closes.
+const traceDir = process.env.BENCH_TRACE_DIR;
+/** [kind, start ms, duration ms, detail] */
+const traced = [];
+if (traceDir) {
+  mkdirSync(traceDir, { recursive: true });
+  const Database = createRequire(resolve(fileURLToPath(dist), 'src/app.js'))('better-sqlite3');
+  const probe = new Database(':memory:');
+  const statement = Object.getPrototypeOf(probe.prepare('SELECT 1'));
+  probe.close();
+  for (const method of ['get', 'all', 'run', 'iterate']) {
+    const original = statement[method];
+    statement[method] = function (...args) {
+      const start = performance.now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        const ms = performance.now() - start;
+        if (ms > 0.1 && windowOpen) traced.push(['sql', start, ms, this.source.replace(/\s+/g, ' ').slice(0, 60)]);
+      }
+    };
+  }
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      if (windowOpen)
+        traced.push(['gc', entry.startTime, entry.duration, entry.detail?.kind === perf.NODE_PERFORMANCE_GC_MINOR ? 'scavenge' : 'other']);
+  }).observe({ entryTypes: ['gc'] });
+  let tick = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - tick > 4 && windowOpen) traced.push(['stall', tick, now - tick, '']);
+    tick = now;
+  }, 1).unref();
+}
+let traceWindows = 0;
+function writeTrace(label) {
+  const at = (e, from) => `${e[0]} +${(e[1] - from).toFixed(1)} ${e[2].toFixed(2)} ms${e[3] ? ` ${e[3]}` : ''}`;
+  const stalls = traced.filter((e) => e[0] === 'stall');
+  const lines = [`${stalls.length} stalls over 4 ms, longest ${Math.max(0, ...stalls.map((e) => e[2])).toFixed(1)} ms`];
+  for (const stall of stalls) {
+    const within = traced.filter((e) => e[0] !== 'stall' && e[1] >= stall[1] - 2 && e[1] <= stall[1] + stall[2]);
+    lines.push(
+      `${stall[1].toFixed(1)} stall ${stall[2].toFixed(1)} ms: ${within.map((e) => at(e, stall[1])).join(', ') || 'nothing traced'}`,
+    );
+  }
+  const bySql = new Map();
+  for (const e of traced) if (e[0] === 'sql') bySql.set(e[3], [...(bySql.get(e[3]) ?? []), e[2]]);
+  for (const [sql, ms] of bySql)
+    lines.push(
+      `slow statement x${ms.length}, max ${Math.max(...ms).toFixed(2)} ms, sum ${ms.reduce((a, b) => a + b, 0).toFixed(1)} ms: ${sql}`,
+    );
+  writeFileSync(`${traceDir}/${label ?? 'window'}-${traceWindows++}.txt`, `${lines.join('\n')}\n`);
+  traced.length = 0;
+}
+
 const app = await buildServer(deps);
 await app.listen({ host: config.host, port: config.port });
 const { port } = app.server.address();
@@ -130,8 +189,13 @@ process.on('message', (msg) => {
     process.send?.({ type: 'stats', memory: process.memoryUsage(), cacheSize: deps.sessionCache.size, ...counters, ...window });
   }
   if (msg?.type === 'window') {
-    if (msg.open === true) loopDelay.reset();
-    else if (windowOpen) closeDelayWindow();
+    if (msg.open === true) {
+      loopDelay.reset();
+      traced.length = 0;
+    } else if (windowOpen) {
+      closeDelayWindow();
+      if (traceDir) writeTrace(msg.label);
+    }
     windowOpen = msg.open === true;
     process.send?.({ type: 'window-done' });
   }

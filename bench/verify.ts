@@ -31,6 +31,8 @@ interface Options {
   mode: 'cookie' | 'bearer';
   dataDir: string;
   profileDir: string | null;
+  /** Where server.mjs writes a timeline of the event loop's stalls per measured run (BENCH_TRACE_DIR). */
+  traceDir: string | null;
   /** The twofold side: bench/server.mjs, or an experiment speaking the same IPC (bench/experiments/). */
   server: string;
   /** Also measure the bare server writing its answers once per loop turn, as the gate does (limit-server.mjs). */
@@ -51,6 +53,7 @@ function parseArgs(argv: string[]): Options {
     mode: 'cookie',
     dataDir: '/tmp/twofold-bench',
     profileDir: null,
+    traceDir: null,
     server: join(here, 'server.mjs'),
     turnLimit: true,
   };
@@ -97,6 +100,9 @@ function parseArgs(argv: string[]): Options {
       case 'profile':
         options.profileDir = resolve(value || '/tmp/twofold-bench/profiles');
         break;
+      case 'trace':
+        options.traceDir = resolve(value || '/tmp/twofold-bench/traces');
+        break;
       case 'server':
         options.server = resolve(value);
         break;
@@ -107,7 +113,7 @@ function parseArgs(argv: string[]): Options {
       case 'help':
         process.stderr.write(
           'usage: npm run bench:verify -- [--sessions=10000,1000000] [--connections=1,50] [--warmup=3] [--duration=10]\n' +
-            '       [--threads=1] [--rounds=2] [--sample=10000,100000] [--no-all-tokens] [--no-prime] [--bearer] [--data-dir=/tmp/twofold-bench] [--profile[=dir]] [--server=bench/server.mjs] [--no-turn-limit] [--quick]\n',
+            '       [--threads=1] [--rounds=2] [--sample=10000,100000] [--no-all-tokens] [--no-prime] [--bearer] [--data-dir=/tmp/twofold-bench] [--profile[=dir]] [--trace[=dir]] [--server=bench/server.mjs] [--no-turn-limit] [--quick]\n',
         );
         process.exit(0);
         break;
@@ -478,7 +484,10 @@ async function main(): Promise<void> {
       rotations.push({ tokens: sessions, file, connections: highest, primed: false });
     }
 
-    const twofold = await startChild(options.server, { BENCH_DATA_DIR: dataDir });
+    const twofold = await startChild(options.server, {
+      BENCH_DATA_DIR: dataDir,
+      ...(options.traceDir ? { BENCH_TRACE_DIR: options.traceDir } : {}),
+    });
     await sanityCheck(twofold.port, options.mode);
     const startRss = memoryOf(twofold.process.pid!);
     log(`twofold listening on ${twofold.port}, RSS ${startRss.rssMb} MB after start`);
@@ -509,7 +518,7 @@ async function main(): Promise<void> {
           },
           // GC pauses and event-loop delay are counted during twofold's own runs only.
           aroundVerifyRun: async (open) => {
-            await twofold.ask({ type: 'window', open }, 'window-done');
+            await twofold.ask({ type: 'window', open, label: `${sessions}s-${rotation.tokens}t-${connections}c` }, 'window-done');
           },
         });
         const after = await twofold.stats();

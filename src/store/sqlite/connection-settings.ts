@@ -16,10 +16,11 @@ export const WAL_SIZE_LIMIT = 32 * 1024 * 1024;
  * The page cache of each connection twofold opens, in KiB (SQLite's cache_size, negative = KiB).
  * better-sqlite3 builds SQLite with 16 MB, where SQLite's own default is 2 MB. A connection drops its
  * whole page cache before its first read after another connection commits, and the touch thread
- * commits several times a second under load: with 16 MB held, that one read on the event loop took
- * 0.7–2 ms (1–4 ms in the bench, under load), against 0.05–0.2 ms with 1 MiB. Random session reads
- * on a million rows are as fast with 1 MiB (the OS page cache holds the file), and the process is
- * 13–17 MB smaller (bench/README.md).
+ * commits several times a second under load. After 3,000 session reads, that first read took 1.7 ms
+ * (median; 3.1 ms p90) with 16 MB, 0.1 ms with 1 MiB, on the event loop. Random session reads by
+ * token hash on a million rows were no slower with 1 MiB (median 24 µs, 26 µs with 16 MB: the OS
+ * page cache holds the file), and peak RSS under the bench was 14–26 MB lower
+ * (bench/experiments/page-cache.mjs, bench/README.md).
  */
 export const PAGE_CACHE_KIB = 1024;
 
