@@ -17,7 +17,7 @@ let token: string;
 
 beforeAll(async () => {
   h = await startHarness({ overrides: { session: { touch_interval: '1m' } } });
-  const user = await addUser(h.deps, { username: 'quinn', password: 'correct horse battery staple' }, null);
+  const user = await addUser(h.deps, { username: 'quinn', password: 'correct horse battery staple', isAdmin: false }, null);
   const at = h.clock.now();
   const factors = [
     { method: 'pwd' as const, at },
