@@ -74,12 +74,18 @@ let windowOpen = true;
 // Scavenges (young generation) apart from the rest (mark-compact and its incremental steps): they
 // have different causes (what each request allocates; what the heap holds).
 const gc = { totalMs: 0, maxMs: 0, minorCount: 0, minorMs: 0, minorMaxMs: 0, otherMaxMs: 0 };
+// BENCH_TRACE_DIR (verify.ts --trace): see below.
+const traceDir = process.env.BENCH_TRACE_DIR;
+/** What --trace keeps of the open window: [kind, start ms, duration ms, detail]. */
+const traced = [];
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     if (!windowOpen) continue;
     gc.totalMs += entry.duration;
     gc.maxMs = Math.max(gc.maxMs, entry.duration);
-    if (entry.detail?.kind === perf.NODE_PERFORMANCE_GC_MINOR) {
+    const minor = entry.detail?.kind === perf.NODE_PERFORMANCE_GC_MINOR;
+    if (traceDir) traced.push(['gc', entry.startTime, entry.duration, minor ? 'scavenge' : 'other']);
+    if (minor) {
       gc.minorCount++;
       gc.minorMs += entry.duration;
       gc.minorMaxMs = Math.max(gc.minorMaxMs, entry.duration);
@@ -91,9 +97,6 @@ new PerformanceObserver((list) => {
 // window. A 1 ms timer more than 4 ms late is a stall; each is listed with the GC pauses and the SQLite
 // statements over 0.1 ms on this thread that started within it (or just before), followed by the
 // slow statements by SQL text. Written as <dir>/<label>-<n>.txt when the window closes.
-const traceDir = process.env.BENCH_TRACE_DIR;
-/** [kind, start ms, duration ms, detail] */
-const traced = [];
 if (traceDir) {
   mkdirSync(traceDir, { recursive: true });
   const Database = createRequire(resolve(fileURLToPath(dist), 'src/app.js'))('better-sqlite3');
@@ -112,11 +115,6 @@ if (traceDir) {
       }
     };
   }
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries())
-      if (windowOpen)
-        traced.push(['gc', entry.startTime, entry.duration, entry.detail?.kind === perf.NODE_PERFORMANCE_GC_MINOR ? 'scavenge' : 'other']);
-  }).observe({ entryTypes: ['gc'] });
   let tick = performance.now();
   setInterval(() => {
     const now = performance.now();

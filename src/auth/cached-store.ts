@@ -29,8 +29,10 @@ export function withSessionCache(store: Store, cache: SessionCache, bus?: Evicti
       },
       touch(id, lastSeenAt, idleExpiresAt) {
         const written = sessions.touch(id, lastSeenAt, idleExpiresAt);
-        if (written === undefined) return void cache.touched(id, lastSeenAt, idleExpiresAt);
-        return written.then(() => cache.touched(id, lastSeenAt, idleExpiresAt));
+        if (written !== undefined) return written.then(() => cache.touched(id, lastSeenAt, idleExpiresAt));
+        // Only queued: the cache shows the new times at once, as this process's reads do (batched-touches.ts).
+        cache.touched(id, lastSeenAt, idleExpiresAt);
+        return undefined;
       },
     },
     users: {

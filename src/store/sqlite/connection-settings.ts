@@ -1,5 +1,5 @@
 /**
- * The settings every connection twofold opens on its SQLite file shares: the serving connection
+ * Settings shared by every connection twofold opens on its SQLite file: the serving connection's
  * (open.ts, which adds WAL mode and foreign keys) and the background thread's (background-writer.ts).
  */
 
