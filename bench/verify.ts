@@ -539,6 +539,8 @@ async function main(): Promise<void> {
           max_ms: ms(verify.maxUs),
           limit_p50_ms: ms(base.p50Us),
           limit_p99_ms: ms(base.p99Us),
+          limit_p999_ms: ms(base.p999Us),
+          limit_max_ms: ms(base.maxUs),
           // The bare server writing as the gate does (once per loop turn): how much of the ratio is that way of writing.
           ...(turnBase ? { turn_limit_rps: Math.round(turnBase.rps), ratio_to_turn_limit: round(verify.rps / turnBase.rps, 3) } : {}),
           // Cores used during the measured runs: the server under test, wrk, and the rest of the
