@@ -119,7 +119,7 @@ export function dataVersionReader(sqlite: BetterSqlite3.Database, path: string):
   };
 }
 
-/** The settings of every connection twofold opens on its SQLite file. */
+/** The settings of the serving connection (and of a CLI command's): sharedPragmas, which the touch thread applies too, plus WAL mode and foreign keys. */
 export function applyConnectionPragmas(sqlite: BetterSqlite3.Database, synchronous: 'normal' | 'full'): void {
   // WAL lets readers (session validation) proceed while a writer commits.
   sqlite.pragma('journal_mode = WAL');
