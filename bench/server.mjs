@@ -14,6 +14,8 @@ import { constants as perf, monitorEventLoopDelay, performance, PerformanceObser
 
 // BENCH_DIST compares builds (A/B): a directory holding src/ compiled, default ../dist.
 const dist = pathToFileURL(resolve(process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname)).href;
+// First, as `twofold serve` does before anything else loads (cli/hold-tick-shape.ts; absent from older builds).
+await import(`${dist}/src/cli/hold-tick-shape.js`).catch(() => undefined);
 const { createDeps } = await import(`${dist}/src/app.js`);
 const { loadConfig } = await import(`${dist}/src/config.js`);
 const { buildServer } = await import(`${dist}/src/http/server.js`);

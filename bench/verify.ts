@@ -167,11 +167,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function startChild(script: string, env: Record<string, string>): Promise<Child> {
-  // execArgv: [] so the servers do not inherit tsx's loader from this process: they run plain compiled JS.
+async function startChild(script: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<Child> {
+  // execArgv: only what is asked, so the servers do not inherit tsx's loader from this process: they run plain compiled JS.
   const child = fork(resolve(here, script), [], {
     env: { ...process.env, ...env },
-    execArgv: [],
+    execArgv: nodeFlags,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(child);
@@ -456,8 +456,10 @@ async function main(): Promise<void> {
   log(
     `${cores} cores, node ${process.version}, wrk -t${options.threads}, warm-up ${options.warmup}s per server, measure ${options.duration}s per server in ${options.rounds} alternating round(s)`,
   );
-  const limit = await startChild('limit-server.mjs', {});
-  const turnLimit = options.turnLimit ? await startChild('limit-server.mjs', { BENCH_LIMIT_WRITES: 'turn' }) : undefined;
+  // BENCH_LIMIT_FLAGS: Node or V8 flags for the bare servers, as BENCH_SERVER_FLAGS for twofold's.
+  const limitFlags = process.env.BENCH_LIMIT_FLAGS?.split(/\s+/).filter(Boolean);
+  const limit = await startChild('limit-server.mjs', {}, limitFlags);
+  const turnLimit = options.turnLimit ? await startChild('limit-server.mjs', { BENCH_LIMIT_WRITES: 'turn' }, limitFlags) : undefined;
 
   for (const sessions of options.sessions) {
     const dataDir = join(options.dataDir, `sessions-${sessions}`);
@@ -484,10 +486,12 @@ async function main(): Promise<void> {
       rotations.push({ tokens: sessions, file, connections: highest, primed: false });
     }
 
-    const twofold = await startChild(options.server, {
-      BENCH_DATA_DIR: dataDir,
-      ...(options.traceDir ? { BENCH_TRACE_DIR: options.traceDir } : {}),
-    });
+    const twofold = await startChild(
+      options.server,
+      { BENCH_DATA_DIR: dataDir, ...(options.traceDir ? { BENCH_TRACE_DIR: options.traceDir } : {}) },
+      // Node or V8 flags for twofold's process alone (e.g. --trace-deopt, which NODE_OPTIONS refuses).
+      process.env.BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean),
+    );
     await sanityCheck(twofold.port, options.mode);
     const startRss = memoryOf(twofold.process.pid!);
     log(`twofold listening on ${twofold.port}, RSS ${startRss.rssMb} MB after start`);

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First, before anything else loads: see hold-tick-shape.ts.
+import './hold-tick-shape.js';
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../auth/errors.js';
 import { CliError } from './cli-error.js';

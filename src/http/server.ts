@@ -35,8 +35,8 @@ import { tokenRoutes } from './routes/token-routes.js';
 import { webauthnRoutes } from './routes/webauthn-routes.js';
 import { ErrorSchema } from './schemas.js';
 import { openApiOptions } from './openapi.js';
-import { primeNextTick } from './prime-next-tick.js';
 import { securityHeaders } from './security-headers.js';
+import { holdTickObjectShape } from './tick-object-shape.js';
 import { buildValidator } from './validation.js';
 
 export interface ServerOptions {
@@ -46,8 +46,9 @@ export interface ServerOptions {
 
 export async function buildServer(deps: AuthDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   const { config } = deps;
-  // Before Fastify starts, or every tick node:http queues costs a runtime call (prime-next-tick.ts).
-  await primeNextTick();
+  // twofold serve did this first thing (cli/hold-tick-shape.ts); a process that builds a server
+  // otherwise (tests, the bench) still does it before Fastify starts.
+  holdTickObjectShape();
   const headers = securityHeaders(config);
   // Forward-auth checks are answered ahead of Fastify (gate-fast-path.ts); it exists once the routes do.
   let fastPath: GateFastPath | undefined;
