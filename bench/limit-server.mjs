@@ -33,5 +33,12 @@ server.listen(Number(process.env.BENCH_PORT ?? 0), '127.0.0.1', () => {
 });
 process.on('message', (msg) => {
   if (msg?.type === 'stats') process.send?.({ type: 'stats', memory: process.memoryUsage() });
+  // bench/experiments/idle-gc.mjs (started with --expose-gc): full GCs, as an idle server gets them:
+  // from a timer, since this message came in a tick, and a tick object alive keeps its maps alive.
+  if (msg?.type === 'gc')
+    setTimeout(() => {
+      for (let i = 0; i < 5; i++) globalThis.gc?.();
+      process.send?.({ type: 'gc-done' });
+    }, 0);
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

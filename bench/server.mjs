@@ -200,6 +200,13 @@ process.on('message', (msg) => {
     process.send?.({ type: 'window-done' });
   }
   if (msg?.type === 'profile-start' || msg?.type === 'profile-stop') void profile(msg);
+  // bench/experiments/idle-gc.mjs (started with --expose-gc): full GCs, as an idle server gets them:
+  // from a timer, since this message came in a tick, and a tick object alive keeps its maps alive.
+  if (msg?.type === 'gc')
+    setTimeout(() => {
+      for (let i = 0; i < 5; i++) globalThis.gc?.();
+      process.send?.({ type: 'gc-done' });
+    }, 0);
 });
 
 const shutdown = async () => {
