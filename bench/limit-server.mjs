@@ -5,7 +5,21 @@
 // the end of each poll phase (src/http/turn-writes.ts). Not the reference: a second one,
 // so the report shows how much of twofold's ratio comes from that way of writing rather than from
 // a cheaper check (bench/README.md).
+import { createHook } from 'node:async_hooks';
 import { createServer } from 'node:http';
+
+// One of Node's tick objects held for the life of the process, as twofold holds one
+// (src/http/tick-object-shape.ts): without it an idle moment and a few full GCs can leave
+// process.nextTick compiled slower for good (bench/experiments/idle-gc.mjs: this server lost about a
+// quarter of its rate). Nothing per request: it keeps the reference at its best, so twofold's ratio
+// cannot read high because the reference fell into that state. BENCH_LIMIT_HOLD_TICK=0 leaves it out.
+const held = [];
+if (process.env.BENCH_LIMIT_HOLD_TICK !== '0') {
+  const hook = createHook({ init: (_id, type, _trigger, resource) => type === 'TickObject' && held.push(resource) });
+  hook.enable();
+  process.nextTick(() => {});
+  hook.disable();
+}
 
 const answer = (res) => {
   res.statusCode = 200;

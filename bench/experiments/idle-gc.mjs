@@ -5,9 +5,10 @@
 // of its rate, twofold's gate spent 30% of its busy time in nextTick.
 //
 // Starts twofold (bench/server.mjs, BENCH_DIST=<dist> for another build) and the bare server
-// (limit-server.mjs), each with --expose-gc, and for each: warms it up with wrk, measures, then
-// `cycles` times lets it idle for 0.5 s, asks for five full GCs (V8 keeps unused maps through two),
-// idles 0.5 s more and measures again. Every run is wrk at 50 connections with bench/rotate.lua.
+// (limit-server.mjs, which holds a tick object too; BENCH_LIMIT_HOLD_TICK=0: without it), each with
+// --expose-gc, and for each: warms it up with wrk, measures, then `cycles` times lets it idle for
+// 0.5 s, asks for five full GCs (V8 keeps unused maps through two), idles 0.5 s more and measures
+// again. Every run is wrk at 50 connections with bench/rotate.lua.
 //   node bench/experiments/idle-gc.mjs <data dir> <token file> [seconds=4] [cycles=2]
 // e.g. node bench/experiments/idle-gc.mjs /tmp/twofold-bench/sessions-10000 \
 //        /tmp/twofold-bench/sessions-10000/tokens-hot-10000.txt
